@@ -62,7 +62,7 @@ CREATE TABLE "bed" (
 
 -- CreateTable
 CREATE TABLE "patient" (
-    "id" UUID NOT NULL,
+    "id" UUID NOT NULL DEFAULT gen_random_uuid(),
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "patient_pkey" PRIMARY KEY ("id")
@@ -84,7 +84,7 @@ CREATE TABLE "patient_identity" (
 
 -- CreateTable
 CREATE TABLE "encounter" (
-    "id" UUID NOT NULL,
+    "id" UUID NOT NULL DEFAULT gen_random_uuid(),
     "patient_id" UUID NOT NULL,
     "class" "encounter_class" NOT NULL,
     "status" "encounter_status" NOT NULL,
@@ -119,6 +119,7 @@ CREATE TABLE "bed_status_history" (
     "bed_id" INTEGER NOT NULL,
     "status" "bed_status" NOT NULL,
     "reason" TEXT,
+    "encounter_id" UUID,
     "start_at" TIMESTAMPTZ(3) NOT NULL,
     "end_at" TIMESTAMPTZ(3),
     "event_id" BIGINT,

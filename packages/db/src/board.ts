@@ -1,0 +1,53 @@
+import type { BedStatus } from '@medaxis/domain';
+
+import type { Queryable } from './pool.ts';
+
+/** A bed as boards see it. Kept in step with BoardBed in packages/api. */
+export interface BoardBedRow {
+  id: number;
+  code: string;
+  roomCode: string;
+  departmentCode: string;
+  status: BedStatus;
+  since: string;
+  reason: string | null;
+  isolation: boolean;
+  initials: string | null;
+  expectedDischargeAt: string | null;
+  admitDecisionAt: string | null;
+}
+
+// Identity is never joined here: initials stay null until the policy layer may supply them.
+const boardBedSelect = `
+  SELECT b.id, b.code, r.code AS "roomCode", d.code AS "departmentCode",
+         b.status::text AS status,
+         to_json(b.status_since)#>>'{}' AS since,
+         b.status_reason AS reason, b.isolation, NULL::text AS initials,
+         CASE WHEN b.status = 'occupied'
+              THEN to_json(e.expected_discharge_at)#>>'{}' END AS "expectedDischargeAt",
+         CASE WHEN b.status = 'occupied'
+              THEN to_json(e.admit_decision_at)#>>'{}' END AS "admitDecisionAt"
+    FROM bed b
+    JOIN room r ON r.id = b.room_id
+    JOIN department d ON d.id = r.department_id
+    LEFT JOIN encounter e ON e.id = b.encounter_id`;
+
+export async function loadBoardBeds(db: Queryable, bedIds: readonly number[]) {
+  if (bedIds.length === 0) return [];
+  const { rows } = await db.query<BoardBedRow>(
+    `${boardBedSelect} WHERE b.id = ANY($1::int[]) ORDER BY b.id`,
+    [bedIds],
+  );
+  return rows;
+}
+
+/** Every bed of the site, or of one department, in display order. */
+export async function loadBoardBedsByDepartment(db: Queryable, departmentCode?: string) {
+  const { rows } = await db.query<BoardBedRow>(
+    `${boardBedSelect}
+      WHERE $1::text IS NULL OR d.code = $1
+      ORDER BY d.sort_order, d.code, r.code, b.code`,
+    [departmentCode ?? null],
+  );
+  return rows;
+}

