@@ -1,0 +1,30 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { createDb, migrateDatabase, resolveDatabase, type Db } from '@medaxis/db';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * The database every CLI command works on: DATABASE_URL, or the embedded PostgreSQL that
+ * `npm start` uses (started here if it is not running), migrated to the latest schema.
+ */
+export async function openDatabase(
+  options: { log?: (message: string) => void } = {},
+): Promise<{ db: Db; url: string; close(): Promise<void> }> {
+  const handle = await resolveDatabase({
+    rootDir: repoRoot,
+    databaseUrl: process.env.DATABASE_URL,
+    onStart: options.log,
+  });
+  await migrateDatabase(handle.url, repoRoot);
+  const db = createDb(handle.url);
+  return {
+    db,
+    url: handle.url,
+    close: async () => {
+      await db.end();
+      await handle.stop();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+
+import { registerCensus } from './commands/census.ts';
+import { registerImport } from './commands/import.ts';
+import { registerReplay } from './commands/replay.ts';
+import { registerStart } from './commands/start.ts';
+
+const program = new Command('medaxis')
+  .description('MedAxis hospital operations platform')
+  .showHelpAfterError();
+
+registerStart(program);
+registerImport(program);
+registerReplay(program);
+registerCensus(program);
+
+await program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`medaxis: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
