@@ -42,11 +42,14 @@ export interface BedEventPayload {
  */
 export async function executeCommand(
   db: Db,
-  command: Command,
+  commandOrBuild: Command | ((tx: Tx) => Promise<Command>),
   context: CommandContext,
 ): Promise<CommandResult> {
   return withTransaction(db, async (tx) => {
     await context.prepare?.(tx);
+    // A command may need rows created in its own transaction first (a new encounter to admit).
+    const command =
+      typeof commandOrBuild === 'function' ? await commandOrBuild(tx) : commandOrBuild;
 
     const world = await loadWorld(tx, command);
     const changes = decide(world, command, context.options);
@@ -93,7 +96,10 @@ async function loadWorld(tx: Tx, command: Command): Promise<World> {
     // The last two stays cover every bed a transfer, discharge or cancel can touch.
     for (const stay of encounter.stays.slice(-2)) bedIds.add(stay.bedId);
   }
-  const beds = await loadBeds(tx, [...bedIds].sort((a, b) => a - b));
+  const beds = await loadBeds(
+    tx,
+    [...bedIds].sort((a, b) => a - b),
+  );
   return { beds, encounters };
 }
 
@@ -269,9 +275,7 @@ function translateConstraintError(error: unknown): never {
   if (pgError.code === '23P01') {
     throw new MedaxisError(
       ErrorCode.conflict,
-      pgError.constraint === 'bed_stay_one_bed_per_encounter'
-        ? 'encounter_overlap'
-        : 'bed_overlap',
+      pgError.constraint === 'bed_stay_one_bed_per_encounter' ? 'encounter_overlap' : 'bed_overlap',
       pgError.constraint === 'bed_stay_one_bed_per_encounter'
         ? 'The encounter would lie in two beds at once.'
         : 'Another patient lies in this bed during that time.',

@@ -39,7 +39,11 @@ async function run(command: Command) {
 beforeAll(async () => {
   test = await createTestDatabase('commands');
   const site = await ensureSite(test.db, { code: 'T', name: 'Test', timeZone: 'UTC' });
-  const ward = await ensureDepartment(test.db, site, { code: 'MED', name: 'Medicine', kind: 'ward' });
+  const ward = await ensureDepartment(test.db, site, {
+    code: 'MED',
+    name: 'Medicine',
+    kind: 'ward',
+  });
   const room = await ensureRoom(test.db, ward, '01');
   const since = new Date(Date.now() - 86_400_000);
   beds = [];
@@ -132,9 +136,10 @@ describe('executeCommand', () => {
   it('changes nothing when the domain refuses a command', async () => {
     const encounterId = await newEncounter();
     const lastBefore = (await readEventsAfter(test.db, '0', 10_000)).length;
-    await expect(
-      run({ type: 'discharge', encounterId, at: new Date() }),
-    ).rejects.toMatchObject({ code: 'CONFLICT', reason: 'not_in_bed' });
+    await expect(run({ type: 'discharge', encounterId, at: new Date() })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      reason: 'not_in_bed',
+    });
     await expect(
       executeCommand(
         test.db,

@@ -1,0 +1,3 @@
+export { buildServer, type ServerOptions } from './server.ts';
+export { EventHub } from './event-hub.ts';
+export { createLogger, redactedPaths } from './logger.ts';

@@ -1,0 +1,27 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { createDb } from '@medaxis/db';
+
+import { readEnv } from './env.ts';
+import { createLogger } from './logger.ts';
+import { buildServer } from './server.ts';
+
+const env = readEnv();
+const log = createLogger(env.LOG_LEVEL);
+const db = createDb(env.DATABASE_URL, { max: 20 });
+const webBuildDir =
+  env.WEB_BUILD_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '../../web/build');
+
+const { app } = await buildServer({ db, databaseUrl: env.DATABASE_URL, log, webBuildDir });
+await app.listen({ port: env.PORT, host: env.HOST });
+log.info({ port: env.PORT, host: env.HOST }, 'server listening');
+
+const shutdown = async (signal: string) => {
+  log.info({ signal }, 'server stopping');
+  await app.close();
+  await db.end();
+  process.exit(0);
+};
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));

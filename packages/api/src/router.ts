@@ -1,0 +1,14 @@
+import { boardRouter } from './board.ts';
+import { catalogRouter, censusRouter } from './catalog.ts';
+import { adtRouter, bedsRouter } from './commands.ts';
+import { router } from './trpc.ts';
+
+export const appRouter = router({
+  adt: adtRouter,
+  beds: bedsRouter,
+  board: boardRouter,
+  catalog: catalogRouter,
+  census: censusRouter,
+});
+
+export type AppRouter = typeof appRouter;

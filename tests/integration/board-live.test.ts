@@ -1,0 +1,141 @@
+import type { BoardEvent, BoardMessage } from '@medaxis/api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { seedSmallHospital, type SmallHospital } from '../support/fixtures.ts';
+import { startStack, type Api, type Stack } from '../support/stack.ts';
+
+let stack: Stack;
+let hospital: SmallHospital;
+
+beforeAll(async () => {
+  stack = await startStack();
+  hospital = await seedSmallHospital(stack.database.db);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** Collects the board events a subscription delivers, with helpers to wait for them. */
+function watchBoard(api: Api, input: { lastEventId?: string; department?: string } = {}) {
+  const events: BoardEvent[] = [];
+  const waiters: (() => void)[] = [];
+  const subscription = api.board.events.subscribe(input, {
+    onData: (tracked: { id: string; data: BoardMessage }) => {
+      if (tracked.data.kind !== 'event') return;
+      events.push(tracked.data);
+      for (const wake of waiters.splice(0)) wake();
+    },
+  });
+  return {
+    events,
+    async waitFor(count: number, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (events.length < count) {
+        if (Date.now() > deadline) {
+          throw new Error(`expected ${count} events, got ${events.length}`);
+        }
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 100);
+        });
+      }
+      return events;
+    },
+    unsubscribe: () => subscription.unsubscribe(),
+  };
+}
+
+async function admitNew(api: Api, bedCode: string) {
+  const bedId = hospital.beds[bedCode]!;
+  return api.adt.admit.mutate({ bedId, newEncounter: { class: 'inpatient' } });
+}
+
+describe('board subscription', () => {
+  it('delivers committed events in order', async () => {
+    const { api, close } = stack.connect();
+    const { lastEventId } = await api.board.snapshot.query();
+    const board = watchBoard(api, { lastEventId });
+
+    const admitted = [];
+    for (const code of ['MED-01-A', 'MED-01-B', 'MED-02-A'])
+      admitted.push(await admitNew(api, code));
+    const events = await board.waitFor(3);
+
+    expect(events.map((e) => e.id)).toEqual(admitted.map((a) => a.eventId));
+    expect(events.map((e) => e.beds[0]!.code)).toEqual(['MED-01-A', 'MED-01-B', 'MED-02-A']);
+    expect(events.every((e) => e.beds[0]!.status === 'occupied')).toBe(true);
+    board.unsubscribe();
+    await close();
+  });
+
+  it('replays exactly the missed events after a reconnect, then continues live', async () => {
+    const first = stack.connect();
+    const { lastEventId } = await first.api.board.snapshot.query();
+    const before = watchBoard(first.api, { lastEventId });
+    const seen = await admitNew(first.api, 'SUR-01-A');
+    await before.waitFor(1);
+    before.unsubscribe();
+    await first.close();
+
+    // While no board listens, three things happen.
+    const { api: writer, close: closeWriter } = stack.connect();
+    const missed = [
+      await admitNew(writer, 'SUR-01-B'),
+      await admitNew(writer, 'SUR-02-A'),
+      await writer.adt.discharge.mutate({ encounterId: seen.encounterId }),
+    ];
+
+    const second = stack.connect();
+    const after = watchBoard(second.api, { lastEventId: seen.eventId });
+    await after.waitFor(3);
+    const live = await admitNew(writer, 'SUR-02-B');
+    const events = await after.waitFor(4);
+
+    expect(events.map((e) => e.id)).toEqual([...missed.map((m) => m.eventId), live.eventId]);
+    // Nothing is delivered twice, however long we wait.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(after.events).toHaveLength(4);
+    after.unsubscribe();
+    await second.close();
+    await closeWriter();
+  });
+
+  it('filters a department board to its own beds', async () => {
+    const { api, close } = stack.connect();
+    const { lastEventId } = await api.board.snapshot.query({ department: 'ED' });
+    const board = watchBoard(api, { lastEventId, department: 'ED' });
+    await admitNew(api, 'MED-02-B');
+    const ed = await admitNew(api, 'ED-01-A');
+
+    const events = await board.waitFor(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(board.events.map((e) => e.id)).toEqual([ed.eventId]);
+    expect(events[0]!.beds.map((b) => b.departmentCode)).toEqual(['ED']);
+    board.unsubscribe();
+    await close();
+  });
+});
+
+describe('two server instances on one database', () => {
+  it('delivers an event committed through instance A to a subscriber of instance B', async () => {
+    const other = await startStack({ database: stack.database });
+    try {
+      const a = stack.connect();
+      const b = other.connect();
+      const { lastEventId } = await b.api.board.snapshot.query();
+      const board = watchBoard(b.api, { lastEventId });
+
+      const admitted = await admitNew(a.api, 'ED-01-B');
+      const events = await board.waitFor(1);
+
+      expect(events[0]!.id).toBe(admitted.eventId);
+      expect(events[0]!.beds[0]!.code).toBe('ED-01-B');
+      board.unsubscribe();
+      await a.close();
+      await b.close();
+    } finally {
+      await other.stop();
+    }
+  });
+});

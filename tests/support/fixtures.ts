@@ -1,0 +1,34 @@
+import { ensureBed, ensureDepartment, ensureRoom, ensureSite, type Db } from '@medaxis/db';
+
+export interface SmallHospital {
+  departments: Record<string, number>;
+  /** Bed ids by bed code. */
+  beds: Record<string, number>;
+}
+
+/**
+ * A small hospital for tests: an ED and two wards, two rooms each, two beds a room, all free
+ * since yesterday (so live commands dated now apply).
+ */
+export async function seedSmallHospital(db: Db): Promise<SmallHospital> {
+  const site = await ensureSite(db, { code: 'TEST', name: 'Test Hospital', timeZone: 'UTC' });
+  const since = new Date(Date.now() - 86_400_000);
+  const layout = [
+    { code: 'ED', name: 'Emergency', kind: 'emergency' },
+    { code: 'MED', name: 'Medicine', kind: 'ward' },
+    { code: 'SUR', name: 'Surgery', kind: 'surgery' },
+  ];
+  const hospital: SmallHospital = { departments: {}, beds: {} };
+  for (const [index, department] of layout.entries()) {
+    const departmentId = await ensureDepartment(db, site, { ...department, sortOrder: index });
+    hospital.departments[department.code] = departmentId;
+    for (const room of ['01', '02']) {
+      const roomId = await ensureRoom(db, departmentId, room);
+      for (const letter of ['A', 'B']) {
+        const code = `${department.code}-${room}-${letter}`;
+        hospital.beds[code] = await ensureBed(db, { roomId, code, since });
+      }
+    }
+  }
+  return hospital;
+}
