@@ -1,0 +1,210 @@
+import type { BoardDepartment, BoardMessage, BoardSnapshot } from '@medaxis/api';
+
+import { applyBoardEvent, indexBeds, type BedLocation } from './board-data.ts';
+import { errorCode, type BoardApi, type Unsubscribe } from './board-api.ts';
+import { connectionAt, resubscribeAfterMs, type Connection } from './connection.ts';
+import { computeDepartmentFigures, computeFigures, type BedFigures } from './figures.ts';
+import { dateKey } from './time.ts';
+
+/** Retry delays for loading the snapshot: quick at first, then every 15 s. */
+function retryDelayMs(attempt: number): number {
+  return Math.min(1_000 * 2 ** attempt, 15_000);
+}
+
+/**
+ * The live state of one wall display: the snapshot, kept current by the event stream.
+ *
+ * It runs unattended for days, so it holds no list that grows: each event replaces the beds it
+ * touched, and every timer on the board reads the one clock (`now`) advanced each second.
+ */
+export class BoardState {
+  readonly department: string | undefined;
+
+  site = $state.raw<BoardSnapshot['site'] | null>(null);
+  departments = $state.raw<readonly BoardDepartment[]>([]);
+  /** Id of the last event applied (or the snapshot's): the stream resumes after it. */
+  lastEventId = $state.raw<string | null>(null);
+  /** Client clock (ms) of the last snapshot, event, heartbeat or subscription start. */
+  lastHeardAt = $state.raw<number | null>(null);
+  socketOpen = $state.raw(false);
+  /** Client clock, advanced once a second. */
+  now = $state.raw(Date.now());
+  /** Server clock minus client clock: a wall PC's clock drifts, the server's is the reference. */
+  clockSkewMs = $state.raw(0);
+  /** Why the board cannot load, shown in the banner; null when all is well. */
+  problem = $state.raw<string | null>(null);
+  /** Since this page loaded: lets a test see that a replay applied each event exactly once. */
+  eventsApplied = $state.raw(0);
+  eventsIgnored = $state.raw(0);
+
+  connection: Connection = $derived(
+    connectionAt({
+      loaded: this.site !== null,
+      socketOpen: this.socketOpen,
+      lastHeardAt: this.lastHeardAt,
+      now: this.now,
+    }),
+  );
+  /** The server's time now, for the clock and the bed timers. */
+  serverNow = $derived(this.now + this.clockSkewMs);
+  /** Changes once a day; figures depending on it recompute only then or when beds change. */
+  today = $derived(this.site ? dateKey(this.serverNow, this.site.timeZone) : '');
+  figures: BedFigures = $derived(
+    computeFigures(this.departments, { today: this.today, timeZone: this.#timeZone() }),
+  );
+  departmentFigures: ReadonlyMap<number, BedFigures> = $derived(
+    new Map(
+      this.departments.map((d) => [
+        d.id,
+        computeDepartmentFigures(d, { today: this.today, timeZone: this.#timeZone() }),
+      ]),
+    ),
+  );
+
+  readonly #api: BoardApi;
+  #index: ReadonlyMap<number, BedLocation> = new Map();
+  #ticker: ReturnType<typeof setInterval> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #loadAttempt = 0;
+  #lastSubscribedAt = 0;
+  #unsubscribe: Unsubscribe | null = null;
+  #unwatchSocket: Unsubscribe | null = null;
+  #running = false;
+
+  constructor(api: BoardApi, department?: string) {
+    this.#api = api;
+    this.department = department;
+  }
+
+  #timeZone(): string {
+    return this.site?.timeZone ?? 'UTC';
+  }
+
+  /** Loads the snapshot, subscribes, starts the clock. Returns `stop`, for `$effect`/`onMount`. */
+  start(): () => void {
+    if (this.#running) return () => this.stop();
+    this.#running = true;
+
+    this.#unwatchSocket = this.#api.onSocketChange((open) => {
+      this.socketOpen = open;
+    });
+    this.#ticker = setInterval(() => this.#tick(), 1_000);
+    void this.#load();
+
+    return () => this.stop();
+  }
+
+  stop(): void {
+    if (!this.#running) return;
+    this.#running = false;
+
+    clearInterval(this.#ticker);
+    clearTimeout(this.#retryTimer);
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.#unwatchSocket?.();
+    this.#unwatchSocket = null;
+    this.#api.close();
+  }
+
+  /** Applies one message from the stream. Public so tests can drive the board directly. */
+  receive(message: BoardMessage, receivedAt = Date.now()): void {
+    this.lastHeardAt = receivedAt;
+
+    switch (message.kind) {
+      case 'heartbeat':
+        this.clockSkewMs = Date.parse(message.serverTime) - receivedAt;
+        break;
+      case 'event': {
+        const outcome = applyBoardEvent(this.departments, this.#index, this.lastEventId, message);
+        if (outcome.applied) {
+          this.departments = outcome.departments;
+          this.lastEventId = outcome.lastEventId;
+          this.eventsApplied += 1;
+        } else {
+          this.eventsIgnored += 1;
+        }
+        break;
+      }
+    }
+  }
+
+  /** Replaces the whole board with a snapshot. */
+  applySnapshot(snapshot: BoardSnapshot, receivedAt = Date.now()): void {
+    this.#index = indexBeds(snapshot.departments);
+    this.site = snapshot.site;
+    this.departments = snapshot.departments;
+    this.lastEventId = snapshot.lastEventId;
+    this.lastHeardAt = receivedAt;
+    this.clockSkewMs = Date.parse(snapshot.serverTime) - receivedAt;
+    this.problem = null;
+  }
+
+  async #load(): Promise<void> {
+    this.#retryTimer = undefined;
+    try {
+      const snapshot = await this.#api.snapshot(
+        this.department === undefined ? {} : { department: this.department },
+      );
+      if (!this.#running) return;
+
+      this.applySnapshot(snapshot);
+      this.#loadAttempt = 0;
+      this.#subscribe();
+    } catch (error) {
+      if (!this.#running) return;
+
+      this.problem =
+        errorCode(error) === 'NOT_FOUND'
+          ? `No department “${this.department ?? ''}” on this site`
+          : 'Cannot load the board from the server';
+      this.#retryLoad();
+    }
+  }
+
+  #retryLoad(): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => void this.#load(), retryDelayMs(this.#loadAttempt));
+    this.#loadAttempt += 1;
+  }
+
+  #subscribe(): void {
+    this.#unsubscribe?.();
+    this.#lastSubscribedAt = Date.now();
+    this.#unsubscribe = this.#api.events(
+      {
+        ...(this.department === undefined ? {} : { department: this.department }),
+        lastEventId: this.lastEventId,
+      },
+      {
+        onStarted: () => {
+          this.lastHeardAt = Date.now();
+        },
+        onMessage: (message) => this.receive(message),
+        // The server refused or ended the stream (not a dropped socket: wsLink resumes those
+        // itself). Start over from a fresh snapshot so the board cannot drift.
+        onError: () => {
+          this.#unsubscribe?.();
+          this.#unsubscribe = null;
+          this.#retryLoad();
+        },
+      },
+    );
+  }
+
+  #tick(): void {
+    this.now = Date.now();
+
+    // An open socket that stays silent past several heartbeats: the stream may have died on
+    // the server side. Subscribing again from the last applied id loses and repeats nothing.
+    const silentFor = this.lastHeardAt === null ? 0 : this.now - this.lastHeardAt;
+    if (
+      this.#unsubscribe !== null &&
+      this.socketOpen &&
+      silentFor > resubscribeAfterMs &&
+      this.now - this.#lastSubscribedAt > resubscribeAfterMs
+    ) {
+      this.#subscribe();
+    }
+  }
+}
