@@ -1,7 +1,7 @@
 import { eventChannel, lastEventId, readEventsAfter, type Db } from '@medaxis/db';
 import type { EventFeed, FeedMessage } from '@medaxis/api';
 import pg from 'pg';
-import type { Logger } from 'pino';
+import type { FastifyBaseLogger as Logger } from 'fastify';
 
 const heartbeatMs = 5_000;
 const reconnectMs = 1_000;

@@ -9,14 +9,13 @@ import type { Db } from '@medaxis/db';
 import websocket from '@fastify/websocket';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 
 import { EventHub } from './event-hub.ts';
 
 export interface ServerOptions {
   db: Db;
   databaseUrl: string;
-  log: Logger;
+  log: FastifyBaseLogger;
   webBuildDir?: string | undefined;
 }
 
@@ -33,7 +32,7 @@ export async function buildServer(options: ServerOptions): Promise<{
   const { db, log } = options;
   const hub = new EventHub(db, options.databaseUrl, log.child({ part: 'event-hub' }));
   const app = Fastify({
-    loggerInstance: log as FastifyBaseLogger,
+    loggerInstance: log,
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 5000 },
@@ -64,7 +63,7 @@ export async function buildServer(options: ServerOptions): Promise<{
     } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
   } as FastifyTRPCPluginOptions<AppRouter>);
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const database = await db.query('SELECT 1').then(
       () => true,

@@ -68,7 +68,7 @@ export const boardRouter = router({
 
         for await (const message of queue) {
           if (message.kind === 'heartbeat') {
-            yield { kind: 'heartbeat', serverTime: message.at.toISOString() } as BoardMessage;
+            yield { kind: 'heartbeat', serverTime: message.at.toISOString() };
             continue;
           }
           const id = BigInt(message.event.id);

@@ -20,7 +20,7 @@ export function subscriberQueue<T>(signal: AbortSignal | undefined) {
   signal?.addEventListener('abort', end, { once: true });
 
   return {
-    push(item: T) {
+    push: (item: T) => {
       if (ended || failure) return;
       if (items.length >= maxBacklog) {
         failure = new Error('subscriber fell too far behind; reconnect to catch up');
