@@ -27,7 +27,7 @@ export function decide(world: World, command: Command, options: DecideOptions): 
     case 'discharge':
       return decideDischarge(world, command.encounterId, command.at);
     case 'cancel-admit':
-      return decideCancelAdmit(world, command.encounterId);
+      return decideCancelAdmit(world, command.encounterId, command.at);
     case 'cancel-transfer':
       return decideCancelTransfer(world, command.encounterId, command.at);
     case 'cancel-discharge':
@@ -113,6 +113,9 @@ function decideTransfer(
   const from = requireBed(world, stay.bedId);
   const to = requireBed(world, bedId);
   checkNotBefore(at, stay.startAt, 'the start of its current stay');
+  // The bed's status can start after the stay: a cancel that found the bed cleaned put the
+  // patient back only from then on (reoccupy). Vacating before that would run history back.
+  checkNotBefore(at, from.since, `the current status of bed ${from.id}`);
   checkBedTakes(to, encounterId, at, options);
 
   return [
@@ -128,6 +131,8 @@ function decideDischarge(world: World, encounterId: string, at: Date): Change[] 
   const stay = requireCurrentStay(encounter);
   const bed = requireBed(world, stay.bedId);
   checkNotBefore(at, stay.startAt, 'the start of its current stay');
+  // As for a transfer: the bed may be occupied only since a later cancel (reoccupy).
+  checkNotBefore(at, bed.since, `the current status of bed ${bed.id}`);
 
   return [
     { kind: 'close-stay', stayId: stay.id, at, reason: StayEndReason.discharge },
@@ -142,7 +147,7 @@ function decideDischarge(world: World, encounterId: string, at: Date): Change[] 
   ];
 }
 
-function decideCancelAdmit(world: World, encounterId: string): Change[] {
+function decideCancelAdmit(world: World, encounterId: string, at: Date): Change[] {
   const encounter = requireEncounter(world, encounterId);
   const stay = requireCurrentStay(encounter);
   if (encounter.stays.length > 1) {
@@ -152,14 +157,19 @@ function decideCancelAdmit(world: World, encounterId: string): Change[] {
     );
   }
   const bed = requireBed(world, stay.bedId);
+  checkNotBefore(at, stay.startAt, 'the admission');
 
   return [
     { kind: 'cancel-stay', stayId: stay.id },
     restoreBedBefore(bed, encounterId),
+    // A11 says the admission did not happen: the encounter is pending again, as before the
+    // admit, so the corrected A01 that usually follows applies. NOTE: an encounter already in
+    // progress before it got a bed (a registered ED visit) comes back planned; restoring it
+    // exactly needs its pre-admit status, which neither World nor the encounter row keeps.
     {
       kind: 'update-encounter',
       encounterId,
-      status: EncounterStatus.cancelled,
+      status: EncounterStatus.planned,
       admittedAt: null,
       dischargedAt: null,
     },
@@ -175,6 +185,7 @@ function decideCancelTransfer(world: World, encounterId: string, at: Date): Chan
   }
   const to = requireBed(world, stay.bedId);
   const from = requireBed(world, previous.bedId);
+  checkNotBefore(at, stay.startAt, 'the transfer');
 
   return [
     { kind: 'cancel-stay', stayId: stay.id },
@@ -216,6 +227,8 @@ function decideSwap(world: World, encounterId: string, otherId: string, at: Date
   const secondBed = requireBed(world, second.bedId);
   checkNotBefore(at, first.startAt, 'the start of the first stay');
   checkNotBefore(at, second.startAt, 'the start of the second stay');
+  checkNotBefore(at, firstBed.since, `the current status of bed ${firstBed.id}`);
+  checkNotBefore(at, secondBed.since, `the current status of bed ${secondBed.id}`);
 
   return [
     { kind: 'close-stay', stayId: first.id, at, reason: StayEndReason.swap },
@@ -428,11 +441,7 @@ function requireBed(world: World, bedId: number): BedState {
 function requireEncounter(world: World, encounterId: string): EncounterState {
   const encounter = world.encounters.get(encounterId);
   if (!encounter) {
-    throw new MedaxisError(
-      ErrorCode.notFound,
-      'unknown_encounter',
-      `No encounter ${encounterId}.`,
-    );
+    throw new MedaxisError(ErrorCode.notFound, 'unknown_encounter', `No encounter ${encounterId}.`);
   }
   return encounter;
 }
