@@ -809,6 +809,24 @@ describe('bed state machine', () => {
       ]);
     });
 
+    it.each([BedStatus.housekeeping, BedStatus.cleaning])(
+      'sends a bed blocked while %s back to housekeeping, not to free',
+      (status) => {
+        const world = play(wardWithBed1(status), [block(1, 'maintenance', 30)]);
+
+        expect(decide(world, onBed('unblock', 1, 70), live)).toStrictEqual([
+          {
+            kind: 'set-bed-status',
+            bedId: 1,
+            status: BedStatus.housekeeping,
+            reason: null,
+            encounterId: null,
+            at: minutes(70),
+          },
+        ]);
+      },
+    );
+
     it.each([
       BedStatus.free,
       BedStatus.occupied,

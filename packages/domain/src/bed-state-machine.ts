@@ -46,9 +46,7 @@ export function decide(world: World, command: Command, options: DecideOptions): 
     case 'block':
       return decideBlock(world, command.bedId, command.reason, command.at);
     case 'unblock':
-      return decideBedStatus(world, command.bedId, command.at, BedStatus.free, null, [
-        BedStatus.blocked,
-      ]);
+      return decideUnblock(world, command.bedId, command.at);
     case 'reserve':
       return decideReserve(world, command.bedId, command.encounterId, command.at);
     case 'release':
@@ -249,6 +247,23 @@ function decideBlock(world: World, bedId: number, reason: string, at: Date): Cha
     BedStatus.housekeeping,
     BedStatus.cleaning,
   ]);
+}
+
+/**
+ * An unblocked bed goes back to free only if it was clean when it was blocked: a bed blocked
+ * while waiting for or under housekeeping still needs cleaning afterwards.
+ */
+function decideUnblock(world: World, bedId: number, at: Date): Change[] {
+  const before = requireBed(world, bedId).history.at(-1)?.status;
+  const needsCleaning = before === BedStatus.housekeeping || before === BedStatus.cleaning;
+  return decideBedStatus(
+    world,
+    bedId,
+    at,
+    needsCleaning ? BedStatus.housekeeping : BedStatus.free,
+    null,
+    [BedStatus.blocked],
+  );
 }
 
 function decideReserve(world: World, bedId: number, encounterId: string, at: Date): Change[] {
