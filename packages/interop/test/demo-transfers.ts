@@ -63,3 +63,31 @@ export function countByUnit(rows: DemoRow[], at: number): Map<string, number> {
   }
   return counts;
 }
+
+export interface DemoEvent {
+  kind: 'admit' | 'transfer' | 'discharge';
+  at: number;
+}
+
+/**
+ * Each visit's events as the rows describe them: its first stay is an admit, the next ones
+ * transfers, its discharge row (or, for an ED-only visit, the end of its row) a discharge.
+ */
+export function eventsByVisit(rows: DemoRow[]): Map<string, DemoEvent[]> {
+  const byVisit = new Map<string, DemoRow[]>();
+  for (const row of rows) {
+    byVisit.set(visitRef(row), [...(byVisit.get(visitRef(row)) ?? []), row]);
+  }
+  const events = new Map<string, DemoEvent[]>();
+  for (const [ref, visitRows] of byVisit) {
+    const stays = stayRows(visitRows).sort((a, b) => a.inAt - b.inAt);
+    const list: DemoEvent[] = stays.map((row, index) => ({
+      kind: index === 0 ? 'admit' : 'transfer',
+      at: row.inAt,
+    }));
+    const discharge = visitRows.find((row) => row.eventType === 'discharge');
+    list.push({ kind: 'discharge', at: discharge ? discharge.inAt : stays.at(-1)!.outAt });
+    events.set(ref, list);
+  }
+  return events;
+}
