@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { registerCensus } from './commands/census.ts';
 import { registerImport } from './commands/import.ts';
 import { registerReplay } from './commands/replay.ts';
+import { registerSeed } from './commands/seed.ts';
+import { registerSimulate } from './commands/simulate.ts';
 import { registerStart } from './commands/start.ts';
 
 const program = new Command('medaxis')
@@ -10,6 +12,8 @@ const program = new Command('medaxis')
   .showHelpAfterError();
 
 registerStart(program);
+registerSeed(program);
+registerSimulate(program);
 registerImport(program);
 registerReplay(program);
 registerCensus(program);
