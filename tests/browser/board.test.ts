@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// page.evaluate callbacks run in the browser.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -153,7 +155,7 @@ describe('wall board connection', () => {
         .poll(async () => (await banner.textContent())?.replace(/\s+/g, ' ').trim())
         .toMatch(lostBanner);
       const opacity = await page
-        .locator('.content')
+        .locator('[data-board-content]')
         .evaluate((el) => Number(getComputedStyle(el).opacity));
       expect(opacity).toBeLessThan(0.5);
 

@@ -25,3 +25,16 @@ export function hasStatusTimer(status: BedStatus): boolean {
 
 /** Every status, in the order a legend lists them. */
 export const bedStatusList = Object.keys(statusLabel) as BedStatus[];
+
+/**
+ * The bed code as a tile shows it inside its department's card: "AMU-03B" reads "03B", since
+ * the card already names the department and space on a tile is what makes it legible. Codes
+ * that do not start with the department code are shown whole.
+ */
+export function tileCode(code: string, departmentCode: string): string {
+  for (const separator of ['-', '.', '/', ' ']) {
+    const prefix = `${departmentCode}${separator}`;
+    if (code.startsWith(prefix) && code.length > prefix.length) return code.slice(prefix.length);
+  }
+  return code;
+}

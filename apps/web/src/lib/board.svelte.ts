@@ -3,7 +3,12 @@ import type { BoardDepartment, BoardMessage, BoardSnapshot } from '@medaxis/api'
 import { applyBoardEvent, indexBeds, type BedLocation } from './board-data.ts';
 import { errorCode, type BoardApi, type Unsubscribe } from './board-api.ts';
 import { connectionAt, resubscribeAfterMs, type Connection } from './connection.ts';
-import { computeDepartmentFigures, computeFigures, type BedFigures } from './figures.ts';
+import {
+  computeDepartmentFigures,
+  computeFigures,
+  type BedFigures,
+  type FigureContext,
+} from './figures.ts';
 import { dateKey } from './time.ts';
 
 /** Retry delays for loading the snapshot: quick at first, then every 15 s. */
@@ -49,16 +54,13 @@ export class BoardState {
   serverNow = $derived(this.now + this.clockSkewMs);
   /** Changes once a day; figures depending on it recompute only then or when beds change. */
   today = $derived(this.site ? dateKey(this.serverNow, this.site.timeZone) : '');
-  figures: BedFigures = $derived(
-    computeFigures(this.departments, { today: this.today, timeZone: this.#timeZone() }),
-  );
+  figureContext: FigureContext = $derived({
+    today: this.today,
+    timeZone: this.site?.timeZone ?? 'UTC',
+  });
+  figures: BedFigures = $derived(computeFigures(this.departments, this.figureContext));
   departmentFigures: ReadonlyMap<number, BedFigures> = $derived(
-    new Map(
-      this.departments.map((d) => [
-        d.id,
-        computeDepartmentFigures(d, { today: this.today, timeZone: this.#timeZone() }),
-      ]),
-    ),
+    new Map(this.departments.map((d) => [d.id, computeDepartmentFigures(d, this.figureContext)])),
   );
 
   readonly #api: BoardApi;
@@ -74,10 +76,6 @@ export class BoardState {
   constructor(api: BoardApi, department?: string) {
     this.#api = api;
     this.department = department;
-  }
-
-  #timeZone(): string {
-    return this.site?.timeZone ?? 'UTC';
   }
 
   /** Loads the snapshot, subscribes, starts the clock. Returns `stop`, for `$effect`/`onMount`. */

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
-import { computeDepartmentFigures, computeFigures, isPendingDischarge } from './figures.ts';
+import {
+  computeDepartmentFigures,
+  computeFigures,
+  dischargeDue,
+  isPendingDischarge,
+} from './figures.ts';
 import { makeBed, makeDepartment } from './testing/factories.ts';
 import { dateKey } from './time.ts';
 
@@ -31,6 +36,7 @@ describe('hospital figures', () => {
       occupied: 3,
       free: 1,
       cleaning: 2,
+      toClean: 1,
       blocked: 1,
       reserved: 1,
       occupancyPercent: 43, // 3 of the 7 open beds
@@ -86,6 +92,13 @@ describe('pending discharges', () => {
     const bed = makeBed({ status: 'occupied', expectedDischargeAt: '2026-11-30T10:00:00Z' });
 
     expect(isPendingDischarge(bed, context)).toBe(true);
+    expect(dischargeDue(bed, context)).toBe('overdue');
+  });
+
+  it('tells a discharge due today from an overdue one', () => {
+    const bed = makeBed({ status: 'occupied', expectedDischargeAt: '2026-12-03T08:00:00Z' });
+
+    expect(dischargeDue(bed, context)).toBe('today');
   });
 
   it('does not count tomorrow in the site zone, even when it is still today in UTC', () => {

@@ -12,6 +12,8 @@ export interface BedFigures {
   free: number;
   /** Housekeeping (waiting) plus cleaning (in progress): beds not yet usable again. */
   cleaning: number;
+  /** Of `cleaning`, the beds still waiting for housekeeping to start. */
+  toClean: number;
   blocked: number;
   /** Beds held for a pending admission or transfer. */
   reserved: number;
@@ -38,6 +40,7 @@ function emptyFigures(): BedFigures {
     occupied: 0,
     free: 0,
     cleaning: 0,
+    toClean: 0,
     blocked: 0,
     reserved: 0,
     occupancyPercent: 0,
@@ -46,10 +49,20 @@ function emptyFigures(): BedFigures {
   };
 }
 
+/**
+ * Whether an occupied bed's patient is due to leave: 'today', 'overdue' (expected on an earlier
+ * day, in the site's zone), or null.
+ */
+export function dischargeDue(bed: BoardBed, context: FigureContext): 'today' | 'overdue' | null {
+  if (bed.status !== 'occupied' || bed.expectedDischargeAt === null) return null;
+  const day = dateKey(Date.parse(bed.expectedDischargeAt), context.timeZone);
+  if (day === context.today) return 'today';
+  return day < context.today ? 'overdue' : null;
+}
+
 /** True when a bed's patient is due to leave today or was due earlier. */
 export function isPendingDischarge(bed: BoardBed, context: FigureContext): boolean {
-  if (bed.status !== 'occupied' || bed.expectedDischargeAt === null) return false;
-  return dateKey(Date.parse(bed.expectedDischargeAt), context.timeZone) <= context.today;
+  return dischargeDue(bed, context) !== null;
 }
 
 /** True for an ED patient with an admit decision: the boarding clock is running. */
@@ -71,6 +84,9 @@ function countBed(figures: BedFigures, bed: BoardBed, kind: string, context: Fig
       figures.free += 1;
       break;
     case 'housekeeping':
+      figures.cleaning += 1;
+      figures.toClean += 1;
+      break;
     case 'cleaning':
       figures.cleaning += 1;
       break;

@@ -19,6 +19,8 @@ export const okabeIto = {
 export const surface = {
   page: '#0B0E12',
   card: '#151A21',
+  /** A room's panel inside a card: just enough to group its beds. */
+  room: '#1E252F',
   line: '#2C3440',
   text: '#F2F4F7',
   muted: '#A9B3C1',

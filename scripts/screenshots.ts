@@ -1,0 +1,66 @@
+/**
+ * Takes the README screenshots of the wall board: docs/screenshots/board-1080p.png and
+ * board-4k.png, both of the first page, with the board live.
+ *
+ *   npx tsx scripts/screenshots.ts --url http://127.0.0.1:4000   # a running stack
+ *   npx tsx scripts/screenshots.ts --demo                        # a throwaway demo stack
+ *
+ * --demo starts the server with the web build (run `npm run build:web` first) on a fresh test
+ * database, seeds the demo hospital, shoots, and drops the database again.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { repoRoot } from '@medaxis/db/testing';
+
+import { launchChromium } from '../tests/browser/chromium.ts';
+import { startStack, type Stack } from '../tests/support/stack.ts';
+import { seedDemoHospital } from './demo-hospital.ts';
+
+const shots = [
+  { file: 'board-1080p.png', width: 1920, height: 1080 },
+  { file: 'board-4k.png', width: 3840, height: 2160 },
+];
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string', default: 'http://127.0.0.1:4000' },
+    demo: { type: 'boolean', default: false },
+    out: { type: 'string', default: join(repoRoot, 'docs/screenshots') },
+  },
+});
+
+let stack: Stack | undefined;
+let baseUrl = values.url;
+if (values.demo) {
+  stack = await startStack({ web: true });
+  const client = stack.connect();
+  const demo = await seedDemoHospital(stack.database.db, client.api);
+  await client.close();
+  baseUrl = stack.baseUrl;
+  console.log(`demo hospital: ${demo.beds} beds in ${demo.departments} departments`);
+}
+
+const browser = await launchChromium();
+try {
+  await mkdir(values.out, { recursive: true });
+  for (const shot of shots) {
+    const page = await browser.newPage({
+      viewport: { width: shot.width, height: shot.height },
+      deviceScaleFactor: 1,
+    });
+    // Hold page 1 so both pictures show the same departments.
+    await page.goto(`${baseUrl}/board?page=1`);
+    await page.locator('[data-connection="live"]').waitFor({ timeout: 20_000 });
+    await page.locator('[data-bed-code]').first().waitFor();
+    await page.waitForTimeout(1_000);
+    const path = join(values.out, shot.file);
+    await page.screenshot({ path });
+    console.log(`wrote ${path}`);
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  await stack?.stop();
+}
