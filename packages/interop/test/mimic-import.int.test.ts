@@ -65,7 +65,7 @@ describe.skipIf(!hasDemo)(`MIMIC-IV demo import${skipNote}`, () => {
     expect(kept.rows[0].n).toBe(0);
   });
 
-  it('gives every admission the bed-stay sequence (care unit, in, out) of transfers.csv', async () => {
+  it('gives every admission the stays (care unit, in, out) of transfers.csv', async () => {
     const expected = new Map<string, string[]>();
     for (const row of [...stayRows(rows)].sort((a, b) => a.inAt - b.inAt || a.outAt - b.outAt)) {
       const list = expected.get(visitRef(row)) ?? [];
@@ -125,7 +125,7 @@ describe.skipIf(!hasDemo)(`MIMIC-IV demo import${skipNote}`, () => {
     }
   });
 
-  it('never puts two patients in one bed: a unit gets a new bed only when all of its are taken', async () => {
+  it('adds a bed to a unit only when all of its beds are taken', async () => {
     const { rows: units } = await test.db.query<{ name: string; beds: number }>(
       `SELECT d.name, count(b.id)::int AS beds
          FROM department d JOIN room r ON r.department_id = d.id JOIN bed b ON b.room_id = r.id

@@ -105,7 +105,7 @@ describe('MIMIC import of rows that break the rules', () => {
     );
   });
 
-  it('ends each stay only where its row ends, and leaves a stay open rather than guess', async () => {
+  it('ends a stay only where its row ends, leaving it open rather than guess', async () => {
     const stays = await staysByVisit();
 
     expect(stays.get('100')).toEqual([

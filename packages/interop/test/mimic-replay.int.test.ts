@@ -55,7 +55,7 @@ describe.skipIf(!hasDemo)(`MIMIC replay on a fresh database${skipNote}`, () => {
     }
   });
 
-  it('starts again with fresh encounters, discharging what an interrupted run left in bed', async () => {
+  it('starts afresh, discharging what an interrupted run left in bed', async () => {
     const { rows: leftBefore } = await test.db.query(
       `SELECT count(*)::int AS n FROM encounter
         WHERE source_system = 'mimic-replay' AND status = 'in_progress'`,

@@ -13,12 +13,12 @@ export function registerCensus(program: Command): void {
     .option('--json', 'print an array of { department, name, occupied, beds }')
     .action(async (options: { at?: string; department?: string; json?: boolean }) => {
       const at = options.at === undefined ? new Date() : parseInstant(options.at);
-      const { db, close } = await openDatabase({ log: (message) => console.error(message) });
+      const database = await openDatabase({ log: (message) => console.error(message) });
       try {
-        const rows = await censusAt(db, { at, departmentCode: options.department });
+        const rows = await censusAt(database.db, { at, departmentCode: options.department });
         console.log(options.json ? JSON.stringify(rows, null, 2) : formatTable(rows, at));
       } finally {
-        await close();
+        await database.close();
       }
     });
 }

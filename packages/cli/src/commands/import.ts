@@ -16,7 +16,7 @@ export function registerImport(program: Command): void {
     .option('--tz <zone>', 'IANA time zone MIMIC timestamps are read in', 'UTC')
     .option('--json', 'print the report as JSON')
     .action(async (dir: string, options: { tz: string; json?: boolean }) => {
-      const { db, close } = await openDatabase({ log: (message) => console.error(message) });
+      const database = await openDatabase({ log: (message) => console.error(message) });
       // The bar writes to stderr and only on a terminal: piped output and CI logs stay clean.
       const bar = process.stderr.isTTY
         ? new cliProgress.SingleBar(
@@ -25,7 +25,7 @@ export function registerImport(program: Command): void {
           )
         : undefined;
       try {
-        const report = await importMimic(db, {
+        const report = await importMimic(database.db, {
           dir,
           timeZone: options.tz,
           onProgress: (done, total) => {
@@ -37,7 +37,7 @@ export function registerImport(program: Command): void {
         console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
       } finally {
         bar?.stop();
-        await close();
+        await database.close();
       }
     });
 }

@@ -22,7 +22,7 @@ export function registerReplay(program: Command): void {
         dir: string,
         options: { speed: number; maxWait: number; limit?: number; tz: string },
       ) => {
-        const { db, close } = await openDatabase({ log: (message) => console.error(message) });
+        const database = await openDatabase({ log: (message) => console.error(message) });
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once('SIGINT', onSignal);
@@ -33,7 +33,7 @@ export function registerReplay(program: Command): void {
             )
           : undefined;
         try {
-          const summary = await replayMimic(db, {
+          const summary = await replayMimic(database.db, {
             dir,
             timeZone: options.tz,
             speed: options.speed,
@@ -50,7 +50,7 @@ export function registerReplay(program: Command): void {
         } finally {
           bar?.stop();
           process.off('SIGINT', onSignal);
-          await close();
+          await database.close();
         }
       },
     );
@@ -59,7 +59,7 @@ export function registerReplay(program: Command): void {
 function formatSummary(summary: ReplaySummary): string {
   const lines = [
     `replay ${summary.run}: ${summary.events}/${summary.total} events played, ` +
-      `${summary.applied} applied, ${summary.bedsCleaned} beds cleaned for incoming patients`,
+      `${summary.applied} applied, beds cleaned for incoming patients: ${summary.bedsCleaned}`,
   ];
   if (summary.leftoversDischarged > 0) {
     lines.push(`  discharged ${summary.leftoversDischarged} patients left by an earlier replay`);
@@ -75,12 +75,14 @@ function formatSummary(summary: ReplaySummary): string {
 
 function positive(text: string): number {
   const value = Number(text);
-  if (!(value > 0) || !Number.isFinite(value)) throw new InvalidArgumentError(`not a positive number: ${text}`);
+  if (!(value > 0) || !Number.isFinite(value))
+    throw new InvalidArgumentError(`not a positive number: ${text}`);
   return value;
 }
 
 function positiveInteger(text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new InvalidArgumentError(`not a positive integer: ${text}`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new InvalidArgumentError(`not a positive integer: ${text}`);
   return value;
 }

@@ -260,15 +260,13 @@ async function loadImportedState(db: Queryable): Promise<ImportedState> {
 }
 
 function isImported(state: ImportedState, command: Command): boolean {
-  switch (command.type) {
-    case 'admit':
-    case 'transfer':
-      return state.stays.has(`${command.encounterId} ${command.bedId} ${command.at.getTime()}`);
-    case 'discharge':
-      return state.discharges.get(command.encounterId) === command.at.getTime();
-    default:
-      return false;
+  if (command.type === 'admit' || command.type === 'transfer') {
+    return state.stays.has(`${command.encounterId} ${command.bedId} ${command.at.getTime()}`);
   }
+  if (command.type === 'discharge') {
+    return state.discharges.get(command.encounterId) === command.at.getTime();
+  }
+  return false;
 }
 
 // ---- run, rejections, report -----------------------------------------------------------------
