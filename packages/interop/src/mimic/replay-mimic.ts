@@ -225,7 +225,11 @@ async function live(db: Db, command: Command) {
   });
 }
 
-/** Discharges, at now, the patients an interrupted earlier replay left in bed. */
+/**
+ * Discharges, at now, the patients an interrupted earlier replay left in bed.
+ * NOTE: it cannot tell an interrupted run from one still running: two replays at once on one
+ * database discharge each other's patients. One replay at a time.
+ */
 async function dischargeLeftovers(db: Db): Promise<number> {
   const { rows } = await db.query<{ id: string }>(
     `SELECT id FROM encounter WHERE source_system = $1 AND status = 'in_progress' ORDER BY id`,
