@@ -11,7 +11,7 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../..'
  */
 export async function openDatabase(
   options: { log?: (message: string) => void } = {},
-): Promise<{ db: Db; url: string; close(): Promise<void> }> {
+): Promise<{ db: Db; url: string; close: () => Promise<void> }> {
   const handle = await resolveDatabase({
     rootDir: repoRoot,
     databaseUrl: process.env.DATABASE_URL,
