@@ -5,8 +5,9 @@
  *   npx tsx scripts/screenshots.ts --url http://127.0.0.1:4000   # a running stack
  *   npx tsx scripts/screenshots.ts --demo                        # a throwaway demo stack
  *
- * --demo starts the server with the web build (run `npm run build:web` first) on a fresh test
- * database, seeds the demo hospital, shoots, and drops the database again.
+ * A running stack is `npm start` (the demo hospital with the ADT simulator). --demo instead
+ * starts the server with the web build (run `npm run build:web` first) on a fresh test
+ * database, seeds the same demo hospital, shoots, and drops the database again.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +17,8 @@ import { repoRoot } from '@medaxis/db/testing';
 
 import { launchChromium } from '../tests/browser/chromium.ts';
 import { startStack, type Stack } from '../tests/support/stack.ts';
-import { seedDemoHospital } from './demo-hospital.ts';
+// The demo hospital `npm start` seeds (config/hospital.json); @medaxis/cli exports no API yet.
+import { seedDemoHospital } from '../packages/cli/src/seed/index.ts';
 
 const shots = [
   { file: 'board-1080p.png', width: 1920, height: 1080 },
@@ -35,11 +37,9 @@ let stack: Stack | undefined;
 let baseUrl = values.url;
 if (values.demo) {
   stack = await startStack({ web: true });
-  const client = stack.connect();
-  const demo = await seedDemoHospital(stack.database.db, client.api);
-  await client.close();
+  const demo = await seedDemoHospital(stack.database.db);
   baseUrl = stack.baseUrl;
-  console.log(`demo hospital: ${demo.beds} beds in ${demo.departments} departments`);
+  console.log(`demo hospital: ${demo.beds} beds`);
 }
 
 const browser = await launchChromium();

@@ -7,7 +7,7 @@ import { repoRoot } from '@medaxis/db/testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { seedDemoHospital } from '../../scripts/demo-hospital.ts';
+import { seedDemoHospital } from '../../packages/cli/src/seed/index.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { launchChromium } from './chromium.ts';
 
@@ -20,9 +20,7 @@ beforeAll(async () => {
     throw new Error('apps/web/build is missing: run `npm run build:web` before browser tests');
   }
   stack = await startStack({ web: true });
-  const { api, close } = stack.connect();
-  ({ beds: bedCount } = await seedDemoHospital(stack.database.db, api));
-  await close();
+  ({ beds: bedCount } = await seedDemoHospital(stack.database.db));
   browser = await launchChromium();
 });
 

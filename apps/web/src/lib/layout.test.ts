@@ -92,19 +92,32 @@ describe('laying out pages', () => {
     ]);
   });
 
-  it('continues a department at the top of the next column under its own header', () => {
+  it('starts a department that fits a column in the next column rather than split it', () => {
+    const pages = layoutPages([bays(3), bays(4)], 3, holding(5));
+
+    expect(pages.map(shape)).toEqual([[[[0, 3, false]], [[1, 4, false]]]]);
+  });
+
+  it('continues a department taller than a column at the top of the next one', () => {
     const pages = layoutPages([bays(3), bays(6)], 3, holding(5));
 
-    // Department 1 starts under department 0 with the room left, then continues.
+    // Too little is left under department 0 for a header and two rows.
     expect(pages.map(shape)).toEqual([[[[0, 3, false]], [[1, 5, false]], [[1, 1, true]]]]);
   });
 
-  it('fills the rest of a column before continuing', () => {
-    const pages = layoutPages([bays(2), bays(4)], 2, holding(5) + holding(1) - m.cardHeader);
+  it('fills the rest of a column before continuing a department taller than a column', () => {
+    const pages = layoutPages([bays(2), bays(8)], 3, holding(5));
 
-    const [first] = pages;
-    expect(first?.[0]?.map((p) => p.department)).toEqual([0, 1]);
-    expect(first?.[1]?.[0]?.continued).toBe(true);
+    expect(pages.map(shape)).toEqual([
+      [
+        [
+          [0, 2, false],
+          [1, 2, false],
+        ],
+        [[1, 5, true]],
+        [[1, 1, true]],
+      ],
+    ]);
   });
 
   it('moves a department that would straddle two pages to the next page whole', () => {
@@ -135,26 +148,38 @@ describe('laying out pages', () => {
     expect(layoutPages([], 3, holding(5))).toEqual([[[]]]);
   });
 
-  it('lays out the demo hospital (292 beds, 11 departments) on three 1080p pages', () => {
-    const demo = [
-      bays(6),
-      bays(7),
+  it('places every row of a 300-bed hospital once, with no column over its height', () => {
+    const hospital = [
+      { rooms: [...bays(12, 1).rooms, ...bays(6, 2).rooms] },
+      { rooms: [...bays(4, 1).rooms, ...bays(12, 2).rooms, ...bays(2).rooms] },
+      { rooms: [...bays(4, 1).rooms, ...bays(12, 2).rooms, ...bays(2).rooms] },
+      { rooms: [...bays(4, 1).rooms, ...bays(14, 2).rooms] },
       bays(16, 1),
-      bays(7),
-      bays(8),
-      bays(8),
-      { rooms: [...bays(6).rooms, ...bays(4, 1).rooms] },
-      bays(8),
-      bays(7),
-      { rooms: [...bays(8, 1).rooms, ...bays(4).rooms] },
-      { rooms: [...bays(8, 1).rooms, ...bays(3).rooms] },
+      bays(10, 2),
+      bays(9, 6),
     ];
+    const columnHeight = 47;
 
-    const pages = layoutPages(demo, 3, 51);
+    const pages = layoutPages(hospital, 3, columnHeight);
 
-    expect(pages).toHaveLength(3);
-    const placed = pages.flat(2).reduce((sum, part) => sum + part.rows.length, 0);
-    expect(placed).toBe(demo.reduce((sum, d) => sum + packRooms(d.rooms, 4).length, 0));
+    const parts = pages.flat(2);
+    hospital.forEach((department, index) => {
+      const rows = parts.filter((p) => p.department === index).flatMap((p) => p.rows);
+      expect(rows).toEqual(packRooms(department.rooms, 4));
+    });
+    for (const column of pages.flat()) {
+      const height = column.reduce(
+        (sum, part) =>
+          sum +
+          m.cardHeader +
+          m.cardChrome +
+          part.rows.reduce((rows, row) => rows + row.height * rowHeight(), 0) -
+          m.roomGap +
+          m.gap,
+        -m.gap,
+      );
+      expect(height).toBeLessThanOrEqual(columnHeight);
+    }
   });
 });
 

@@ -2,10 +2,10 @@
  * Lays the department cards out on pages of columns, in the site's department order.
  *
  * Everything is in rem, from the same constants the CSS uses (see `boardMetrics`), so the model
- * is the layout: no measuring of cards, nothing that shifts when a bed changes state. A card
- * that does not fit the rest of a column continues at the top of the next one under its own
- * header, marked as continued; a department never continues onto the next page when it could
- * start there whole.
+ * is the layout: no measuring of cards, nothing that shifts when a bed changes state. Each
+ * department is one card in one column. Only a department taller than a column is split: it
+ * continues at the top of the next column under its own header, marked as continued, and never
+ * onto the next page when it could start there whole.
  */
 
 /** Sizes in rem; Board.svelte passes them to CSS as custom properties. */
@@ -152,6 +152,10 @@ export function layoutPages(
     // Start a department on a fresh page when it would otherwise spill over to the next page
     // but fits on one by itself: half a ward on each page is hard to read from a distance.
     if (!pageIsEmpty() && whole > roomOnPage() && whole <= columns * columnHeight) nextPage();
+
+    // One card per department wherever it fits one column: begin it at the top of the next
+    // column rather than split it. Only a department taller than a column is split.
+    if (used > 0 && whole <= columnHeight && whole > room()) nextColumn();
 
     let next = 0;
     let continued = false;
