@@ -98,7 +98,7 @@ export function planHistory(
   }));
   const departments = new Map(layout.departments.map((d) => [d.code, d]));
   const edWeights = edAdmissionWeights(layout.departments);
-  const directOccupancy = options.targetOccupancy - 0.06;
+  const directOccupancy = options.targetOccupancy - 0.1;
   const stepDowns = stepDownWeights(layout.departments);
   let visits = 0;
 
@@ -460,10 +460,17 @@ export function planHistory(
     const bed = random.pick(freeWardBeds());
     directAdmission(bed, recently(bed, 2));
   }
-  const boarders = beds
+  const edPatients = beds
     .filter((bed) => bed.layout.department.kind === 'emergency')
     .map((bed) => bed.occupant)
-    .filter((e): e is SimEncounter => !!e?.planned.admitDecisionAt && !e.reserved);
+    .filter((e): e is SimEncounter => e !== undefined);
+  // A few ED patients are always waiting for a ward bed in the afternoon.
+  const decided = () => edPatients.filter((e) => e.planned.admitDecisionAt);
+  for (const patient of edPatients.filter((e) => !e.planned.admitDecisionAt)) {
+    if (decided().length >= 3) break;
+    patient.planned.admitDecisionAt = new Date(recently(patient.bed!, 1));
+  }
+  const boarders = decided().filter((e) => !e.reserved);
   for (const boarder of boarders) {
     if (beds.filter((bed) => bed.status === BedStatus.reserved).length >= 3) break;
     const free = freeWardBeds();
