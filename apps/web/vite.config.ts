@@ -6,8 +6,14 @@ import { defineConfig } from 'vitest/config';
 const apiOrigin = 'http://127.0.0.1:4000';
 
 export default defineConfig({
-  // adapter-node: apps/server mounts build/handler.js on its own origin.
-  plugins: [sveltekit({ adapter: adapter() })],
+  plugins: [
+    sveltekit({
+      // adapter-node: apps/server mounts build/handler.js on its own origin.
+      adapter: adapter(),
+      // Wall displays run for days untouched: notice a new release within minutes and reload.
+      version: { pollInterval: 5 * 60_000 },
+    }),
+  ],
   server: {
     proxy: {
       '/trpc': { target: apiOrigin, ws: true },

@@ -145,6 +145,19 @@ describe('board state', () => {
     expect(server.subscriptions).toHaveLength(1);
   });
 
+  it('reloads the snapshot when an event names a bed added since, at most once a minute', async () => {
+    const { server, board } = await started();
+
+    server.push(admit('101', 77, 'MED-77'));
+    await vi.advanceTimersByTimeAsync(0);
+    server.push(admit('102', 78, 'MED-78'));
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(server.api.snapshot).toHaveBeenCalledTimes(2);
+    expect(server.subscriptions).toHaveLength(2);
+    expect(board.connection).toBe('live');
+  });
+
   it('stops every timer and the socket when stopped', async () => {
     const { server, stop } = await started();
 

@@ -11,6 +11,9 @@ import {
 } from './figures.ts';
 import { dateKey } from './time.ts';
 
+/** Least time between two snapshot reloads caused by beds added since the snapshot. */
+const resyncIntervalMs = 60_000;
+
 /** Retry delays for loading the snapshot: quick at first, then every 15 s. */
 function retryDelayMs(attempt: number): number {
   return Math.min(1_000 * 2 ** attempt, 15_000);
@@ -69,6 +72,7 @@ export class BoardState {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #loadAttempt = 0;
   #lastSubscribedAt = 0;
+  #lastResyncAt = 0;
   #unsubscribe: Unsubscribe | null = null;
   #unwatchSocket: Unsubscribe | null = null;
   #running = false;
@@ -119,6 +123,9 @@ export class BoardState {
           this.departments = outcome.departments;
           this.lastEventId = outcome.lastEventId;
           this.eventsApplied += 1;
+          // The server sends a board only its own beds: one it has never seen was added since
+          // the snapshot, and only a new snapshot places it in its room.
+          if (message.beds.some((bed) => !this.#index.has(bed.id))) this.#resyncForNewBeds();
         } else {
           this.eventsIgnored += 1;
         }
@@ -158,6 +165,16 @@ export class BoardState {
           : 'Cannot load the board from the server';
       this.#retryLoad();
     }
+  }
+
+  #resyncForNewBeds(): void {
+    const now = Date.now();
+    // At most once a minute, so a bed that never makes it into a snapshot cannot loop us.
+    if (now - this.#lastResyncAt < resyncIntervalMs || this.#retryTimer !== undefined) return;
+    this.#lastResyncAt = now;
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    void this.#load();
   }
 
   #retryLoad(): void {
