@@ -145,7 +145,7 @@ describe('board state', () => {
     expect(server.subscriptions).toHaveLength(1);
   });
 
-  it('reloads the snapshot when an event names a bed added since, at most once a minute', async () => {
+  it('reloads the snapshot for a bed added since it, at most once a minute', async () => {
     const { server, board } = await started();
 
     server.push(admit('101', 77, 'MED-77'));
