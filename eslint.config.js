@@ -11,6 +11,8 @@ export default tseslint.config(
       '**/generated/**',
       'apps/web/**',
       'packages/cli/bin/**',
+      'tmp/**',
+      'eslint.config.js',
     ],
   },
   js.configs.recommended,

@@ -23,7 +23,5 @@ export default defineConfig({
   engine: 'js',
   schema: 'prisma/schema.prisma',
   migrations: { path: 'prisma/migrations' },
-  async adapter() {
-    return shadowDatabase(process.env.DATABASE_URL!);
-  },
+  adapter: () => Promise.resolve(shadowDatabase(process.env.DATABASE_URL!)),
 });

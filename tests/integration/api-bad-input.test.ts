@@ -21,7 +21,7 @@ async function post(path: string, body: string) {
     headers: { 'content-type': 'application/json' },
     body,
   });
-  return { status: response.status, body: (await response.json()) as any };
+  return { status: response.status, body: (await response.json()) };
 }
 
 async function eventCount() {
