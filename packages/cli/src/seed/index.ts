@@ -5,7 +5,7 @@ import { Random } from '../demo/random.ts';
 import { loadHospitalConfig, type HospitalConfig } from '../hospital-config.ts';
 import { applyPlan, type ApplyReport } from './apply.ts';
 import { buildLayout } from './layout.ts';
-import { planHistory } from './plan.ts';
+import { historyLeadDays, planHistory } from './plan.ts';
 
 export interface SeedOptions {
   config?: HospitalConfig;
@@ -45,8 +45,9 @@ export async function seedDemoHospital(db: Db, options: SeedOptions = {}): Promi
   const historyDays = options.historyDays ?? 3;
   if (await hasBeds(db)) throw new Error('the database already has beds: seed only an empty one');
 
-  // Beds exist from before the earliest admission the plan may date (30 days before its start).
-  const layout = await buildLayout(db, config, new Date(now.getTime() - (historyDays + 32) * day));
+  // Beds exist from before the earliest admission the plan may date.
+  const bedsSince = new Date(now.getTime() - (historyDays + historyLeadDays + 1) * day);
+  const layout = await buildLayout(db, config, bedsSince);
   const planned = performance.now();
   const random = new Random(options.seed ?? 20261203);
   const steps = planHistory(layout, random, { now, historyDays, targetOccupancy: 0.85 });

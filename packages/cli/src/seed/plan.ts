@@ -38,6 +38,12 @@ export interface PlannedStep {
   createsEncounter?: boolean;
 }
 
+/**
+ * Patients in bed when the history starts were admitted up to a day less than this before it:
+ * beds must exist, free, from then on.
+ */
+export const historyLeadDays = 31;
+
 export interface SeedPlanOptions {
   now: Date;
   /** Days of hospital life played before `now`. */
@@ -91,7 +97,7 @@ export function planHistory(
   const beds = layout.beds.map((bed): SimBed => ({
     layout: bed,
     status: BedStatus.free,
-    since: start - 31 * day,
+    since: start - historyLeadDays * day,
     isolation: false,
     generation: 0,
     occupant: undefined,
@@ -225,6 +231,18 @@ export function planHistory(
     });
   };
 
+  /** A free bed out of service until `reopens` (if that comes before `now`), then ready. */
+  const closeForMaintenance = (bed: SimBed, at: number, reopens?: number) => {
+    const reason = random.pick(maintenanceReasons);
+    const id = bed.layout.id;
+    setStatus(bed, at, { type: 'block', bedId: id, reason, at: new Date(at) }, BedStatus.blocked);
+    if (reopens === undefined) return;
+    queue.add(reopens, (done) => {
+      setStatus(bed, done, { type: 'unblock', bedId: id, at: new Date(done) }, BedStatus.free);
+      ready(bed, done);
+    });
+  };
+
   /**
    * A clean, free bed. The next patient comes after a gap chosen so the department runs near
    * the target occupancy; ED patients waiting for a ward bed may take it sooner (findBed).
@@ -242,23 +260,7 @@ export function planHistory(
     }
     if (random.chance(0.02)) {
       queue.add(at + random.uniform(0, 3) * hour, (blocked) => {
-        if (!stillFree()) return;
-        const reason = random.pick(maintenanceReasons);
-        setStatus(
-          bed,
-          blocked,
-          { type: 'block', bedId: bed.layout.id, reason, at: new Date(blocked) },
-          BedStatus.blocked,
-        );
-        queue.add(blocked + random.uniform(4, 40) * hour, (done) => {
-          setStatus(
-            bed,
-            done,
-            { type: 'unblock', bedId: bed.layout.id, at: new Date(done) },
-            BedStatus.free,
-          );
-          ready(bed, done);
-        });
+        if (stillFree()) closeForMaintenance(bed, blocked, blocked + random.uniform(4, 40) * hour);
       });
       return;
     }
@@ -410,27 +412,12 @@ export function planHistory(
       // Admitted some time before the start, part-way through a stay of the usual length.
       const encounter = newEncounter(department, 'inpatient');
       const stay = sampleStayMs(random, department);
-      const admitted = start - Math.min(30 * day, random.uniform(0, stay));
+      const admitted = start - Math.min((historyLeadDays - 1) * day, random.uniform(0, stay));
       admit(encounter, bed, admitted);
       planStayEnd(encounter, department, admitted, start, stay);
     } else if (roll < options.targetOccupancy + 0.02) {
       const blocked = start - random.uniform(0, 24) * hour;
-      const reason = random.pick(maintenanceReasons);
-      setStatus(
-        bed,
-        blocked,
-        { type: 'block', bedId: bed.layout.id, reason, at: new Date(blocked) },
-        BedStatus.blocked,
-      );
-      queue.add(start + random.uniform(2, 48) * hour, (done) => {
-        setStatus(
-          bed,
-          done,
-          { type: 'unblock', bedId: bed.layout.id, at: new Date(done) },
-          BedStatus.free,
-        );
-        ready(bed, done);
-      });
+      closeForMaintenance(bed, blocked, start + random.uniform(2, 48) * hour);
     } else {
       ready(bed, start);
     }
@@ -492,14 +479,7 @@ export function planHistory(
     const free = freeWardBeds();
     if (free.length === 0) break;
     const bed = random.pick(free);
-    const reason = random.pick(maintenanceReasons);
-    const at = recently(bed, 12);
-    setStatus(
-      bed,
-      at,
-      { type: 'block', bedId: bed.layout.id, reason, at: new Date(at) },
-      BedStatus.blocked,
-    );
+    closeForMaintenance(bed, recently(bed, 12));
     blocked += 1;
   }
   return steps;
