@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { ensureBed, ensureDepartment, ensureRoom, getSite } from '@medaxis/db';
 import { repoRoot } from '@medaxis/db/testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +21,18 @@ beforeAll(async () => {
     throw new Error('apps/web/build is missing: run `npm run build:web` before browser tests');
   }
   stack = await startStack({ web: true });
-  ({ beds: bedCount } = await seedDemoHospital(stack.database.db));
+  const db = stack.database.db;
+  ({ beds: bedCount } = await seedDemoHospital(db));
+  // An open unit of 40 beds in one room, as an import may create: taller than a column.
+  const site = await getSite(db);
+  const unit = await ensureDepartment(db, site!.id, {
+    code: 'OPEN',
+    name: 'Open unit',
+    kind: 'other',
+  });
+  const room = await ensureRoom(db, unit, 'BAY');
+  for (let n = 1; n <= 40; n++) await ensureBed(db, { roomId: room, code: `OPEN-${n}` });
+  bedCount += 40;
   browser = await launchChromium();
 });
 

@@ -17,7 +17,7 @@ const bays = (count: number, beds = 4): DepartmentSize => ({
   rooms: Array.from({ length: count }, () => ({ beds })),
 });
 
-/** Column height that holds a card of exactly `rows` one-high rows. */
+/** Column height that holds a card of exactly `rows` rows. */
 const holding = (rows: number) => m.cardHeader + m.cardChrome + rows * rowHeight() - m.roomGap;
 
 /** A page as [department, rows, continued] per card, per column: easy to read in a test. */
@@ -25,38 +25,36 @@ const shape = (page: Page) =>
   page.map((column) => column.map((part) => [part.department, part.rows.length, part.continued]));
 
 describe('packing rooms into rows', () => {
+  const singles = (count: number) => Array.from({ length: count }, () => ({ beds: 1 }));
+
   it('puts a four-bed bay on a row of its own', () => {
-    expect(packRooms([{ beds: 4 }, { beds: 4 }], 4)).toEqual([
-      { rooms: [0], height: 1 },
-      { rooms: [1], height: 1 },
-    ]);
+    expect(packRooms([{ beds: 4 }, { beds: 4 }], 4)).toEqual([{ rooms: [0] }, { rooms: [1] }]);
   });
 
   it('puts four single rooms side by side', () => {
-    expect(
-      packRooms(
-        Array.from({ length: 6 }, () => ({ beds: 1 })),
-        4,
-      ),
-    ).toEqual([
-      { rooms: [0, 1, 2, 3], height: 1 },
-      { rooms: [4, 5], height: 1 },
-    ]);
+    expect(packRooms(singles(6), 4)).toEqual([{ rooms: [0, 1, 2, 3] }, { rooms: [4, 5] }]);
   });
 
   it('starts a new row when the next room does not fit, keeping room order', () => {
     expect(packRooms([{ beds: 2 }, { beds: 3 }, { beds: 1 }], 4)).toEqual([
-      { rooms: [0], height: 1 },
-      { rooms: [1, 2], height: 1 },
+      { rooms: [0] },
+      { rooms: [1, 2] },
     ]);
   });
 
-  it('gives a six-bed bay two rows of its own', () => {
+  it('gives a six-bed bay two lines of its own', () => {
     expect(packRooms([{ beds: 1 }, { beds: 6 }, { beds: 1 }], 4)).toEqual([
-      { rooms: [0], height: 1 },
-      { rooms: [1], height: 2 },
-      { rooms: [2], height: 1 },
+      { rooms: [0] },
+      { rooms: [1], slice: { start: 0, end: 4 } },
+      { rooms: [1], slice: { start: 4, end: 6 } },
+      { rooms: [2] },
     ]);
+  });
+
+  it('lets a room taller than a column continue in the next column', () => {
+    const pages = layoutPages([{ rooms: [{ beds: 40 }] }], 3, holding(5));
+
+    expect(pages.map(shape)).toEqual([[[[0, 5, false]], [[0, 5, true]]]]);
   });
 });
 
@@ -170,12 +168,7 @@ describe('laying out pages', () => {
     for (const column of pages.flat()) {
       const height = column.reduce(
         (sum, part) =>
-          sum +
-          m.cardHeader +
-          m.cardChrome +
-          part.rows.reduce((rows, row) => rows + row.height * rowHeight(), 0) -
-          m.roomGap +
-          m.gap,
+          sum + m.cardHeader + m.cardChrome + part.rows.length * rowHeight() - m.roomGap + m.gap,
         -m.gap,
       );
       expect(height).toBeLessThanOrEqual(columnHeight);

@@ -59,15 +59,19 @@ export interface RoomSize {
   beds: number;
 }
 
-/** Rows of rooms (indexes into the department's rooms), and how many tile rows each takes. */
+/**
+ * One row of a card: whole rooms (indexes into the department's rooms), or one line of a room
+ * with more beds than a row holds, whose beds `start` to `end` (exclusive) it shows.
+ */
 export interface RoomRow {
   rooms: number[];
-  height: number;
+  slice?: { start: number; end: number };
 }
 
 /**
- * Packs rooms, in order, into rows of `slots` beds. A room with more beds than a row holds takes
- * rows of its own (it wraps inside its panel) rather than being split between cards.
+ * Packs rooms, in order, into rows of `slots` beds. A room with more beds than a row holds
+ * (an open bay, an imported unit) takes lines of its own, which may continue in the next column
+ * like any other row: a room taller than a column must not run off the screen.
  */
 export function packRooms(rooms: readonly RoomSize[], slots: number): RoomRow[] {
   const rows: RoomRow[] = [];
@@ -77,12 +81,14 @@ export function packRooms(rooms: readonly RoomSize[], slots: number): RoomRow[] 
   rooms.forEach((room, index) => {
     const beds = Math.max(1, room.beds);
     if (beds > slots) {
-      rows.push({ rooms: [index], height: Math.ceil(beds / slots) });
+      for (let start = 0; start < beds; start += slots) {
+        rows.push({ rooms: [index], slice: { start, end: Math.min(beds, start + slots) } });
+      }
       current = null;
       return;
     }
     if (current === null || used + beds > slots) {
-      current = { rooms: [], height: 1 };
+      current = { rooms: [] };
       rows.push(current);
       used = 0;
     }
@@ -119,8 +125,7 @@ export function layoutPages(
 ): Page[] {
   const row = rowHeight(m);
   const card = m.cardHeader + m.cardChrome;
-  const heightOf = (rows: readonly RoomRow[]) =>
-    card + rows.reduce((sum, r) => sum + r.height * row, 0) - m.roomGap;
+  const heightOf = (rows: readonly RoomRow[]) => card + rows.length * row - m.roomGap;
 
   const pages: Page[] = [];
   let page: Page = [[]];
@@ -163,16 +168,15 @@ export function layoutPages(
       // A header with a lone row under it reads as a stray: begin a part only where a header
       // and two rows fit (or all that is left), else at the top of the next column.
       const opening = rows.slice(next, next + 2);
-      const minimum = card + opening.reduce((sum, r) => sum + r.height * row, 0) - m.roomGap;
+      const minimum = heightOf(opening);
       if (used > 0 && minimum > room()) nextColumn();
 
       const part: CardPart = { department: index, rows: [], continued };
       let height = card - m.roomGap;
       while (next < rows.length) {
-        const candidate = rows[next]!.height * row;
-        if (part.rows.length > 0 && height + candidate > room()) break;
+        if (part.rows.length > 0 && height + row > room()) break;
         part.rows.push(rows[next]!);
-        height += candidate;
+        height += row;
         next += 1;
       }
       column().push(part);
