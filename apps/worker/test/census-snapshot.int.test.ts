@@ -106,7 +106,7 @@ describe('census snapshot job', () => {
     );
   });
 
-  it('runs through pg-boss and is scheduled every 15 minutes in the hospital time zone', async () => {
+  it('runs through pg-boss, scheduled every 15 minutes in the hospital time zone', async () => {
     const logLines: string[] = [];
     const log = createLogger(
       'info',

@@ -44,9 +44,9 @@ export function registerStart(program: Command): void {
 }
 
 /**
- * Starts everything, then waits for Ctrl-C (SIGINT) or SIGTERM and stops it all in reverse
- * order: simulator, server and worker, the database connections, then the embedded database
- * if this launcher started it. A service that dies on its own stops the rest too.
+ * Starts everything, then waits for Ctrl-C (SIGINT), SIGTERM or SIGHUP and stops it all in
+ * reverse order: simulator, server and worker, the database connections, then the embedded
+ * database if this launcher started it. A service that dies on its own stops the rest too.
  */
 async function start(options: StartOptions): Promise<number> {
   const stop = stopSignal();
@@ -95,7 +95,6 @@ async function start(options: StartOptions): Promise<number> {
     }
     return exitCode;
   } finally {
-    if (cleanups.length > 0) say('stopping…');
     for (const cleanup of cleanups.reverse()) {
       await cleanup().catch((error: unknown) => say(`while stopping: ${String(error)}`));
     }
@@ -104,10 +103,12 @@ async function start(options: StartOptions): Promise<number> {
   }
 }
 
+const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /**
- * Resolves on the first SIGINT or SIGTERM. Later signals are ignored: under `npm start` a
- * single Ctrl-C arrives twice (from the terminal and forwarded by npm and tsx), and the stop
- * sequence has its own time limits.
+ * Resolves on the first SIGINT, SIGTERM or SIGHUP (terminal closed). Later ones are ignored:
+ * under `npm start` a single Ctrl-C arrives twice (from the terminal, and forwarded by npm and
+ * tsx), and the stop sequence has its own time limits.
  */
 function stopSignal() {
   let resolve!: (signal: NodeJS.Signals) => void;
@@ -116,17 +117,17 @@ function stopSignal() {
     promise,
     received: undefined as NodeJS.Signals | undefined,
     dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const signal of stopSignals) process.off(signal, onSignal);
     },
   };
   const onSignal = (signal: NodeJS.Signals) => {
     if (state.received) return;
     state.received = signal;
+    // Whatever is starting (a first seed takes seconds) finishes before the stop.
+    say(`${signal}: stopping`);
     resolve(signal);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of stopSignals) process.on(signal, onSignal);
   return state;
 }
 
@@ -183,7 +184,7 @@ async function stopServices(services: Service[], signal: NodeJS.Signals | undefi
   const running = () => services.filter((s) => s.child.exitCode === null && !s.child.signalCode);
   const allExited = Promise.all(services.map((s) => s.exited));
 
-  if (signal === 'SIGINT') await Promise.race([allExited, delay(2_000)]);
+  if (signal === 'SIGINT' || signal === 'SIGHUP') await Promise.race([allExited, delay(2_000)]);
   for (const service of running()) service.child.kill('SIGTERM');
   await Promise.race([allExited, delay(10_000)]);
   for (const service of running()) {
