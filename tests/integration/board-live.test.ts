@@ -117,6 +117,28 @@ describe('board subscription', () => {
   });
 });
 
+describe('subscriber lifecycle', () => {
+  it('releases every subscriber of the hub when boards disconnect', async () => {
+    const boards = Array.from({ length: 20 }, () => stack.connect());
+    const subscriptions = boards.map(({ api }) => watchBoard(api));
+    await waitUntil(() => stack.hub.subscriberCount >= 20);
+
+    for (const subscription of subscriptions) subscription.unsubscribe();
+    for (const board of boards) await board.close();
+
+    await waitUntil(() => stack.hub.subscriberCount === 0);
+    expect(stack.hub.subscriberCount).toBe(0);
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('two server instances on one database', () => {
   it('delivers an event committed through instance A to a subscriber of instance B', async () => {
     const other = await startStack({ database: stack.database });
