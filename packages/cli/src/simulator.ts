@@ -66,7 +66,6 @@ interface LiveBed {
   since: Date;
   encounterId: string | null;
   isolation: boolean;
-  reason: string | null;
   department: FlowDepartment;
   admitDecisionAt: Date | null;
   expectedDischargeAt: Date | null;
@@ -153,21 +152,15 @@ export class AdtSimulator {
   // ---- reading the hospital ------------------------------------------------------------------
 
   async #read(): Promise<LiveBed[]> {
-    const { rows } = await this.#db.query<{
-      id: number;
-      status: BedStatus;
-      since: Date;
-      encounterId: string | null;
-      isolation: boolean;
-      reason: string | null;
-      departmentId: number;
-      departmentCode: string;
-      kind: DepartmentKind;
-      admitDecisionAt: Date | null;
-      expectedDischargeAt: Date | null;
-    }>(
+    const { rows } = await this.#db.query<
+      Omit<LiveBed, 'department'> & {
+        departmentId: number;
+        departmentCode: string;
+        kind: DepartmentKind;
+      }
+    >(
       `SELECT b.id, b.status::text AS status, b.status_since AS since,
-              b.encounter_id AS "encounterId", b.isolation, b.status_reason AS reason,
+              b.encounter_id AS "encounterId", b.isolation,
               d.id AS "departmentId", d.code AS "departmentCode", d.kind::text AS kind,
               e.admit_decision_at AS "admitDecisionAt",
               e.expected_discharge_at AS "expectedDischargeAt"
