@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 
 import pg from 'pg';
@@ -29,7 +30,7 @@ export async function resolveDatabase(options: {
 
   const stateDir = join(options.rootDir, '.medaxis');
   const dataDir = join(stateDir, 'postgres');
-  const port = options.port ?? 54329;
+  const port = options.port ?? embeddedPort(options.rootDir);
   const url = `postgresql://postgres:postgres@127.0.0.1:${port}/${embeddedDatabaseName}`;
 
   if (await canConnect(url)) {
@@ -59,7 +60,6 @@ export async function resolveDatabase(options: {
   }
   await server.start();
   if (!initialised) await server.createDatabase(embeddedDatabaseName);
-  writeFileSync(join(stateDir, 'postgres.json'), JSON.stringify({ port, pid: process.pid }));
   return {
     url,
     embedded: true,
@@ -67,6 +67,15 @@ export async function resolveDatabase(options: {
       await server.stop();
     },
   };
+}
+
+/**
+ * A port of this checkout's own, so two clones on one machine never share (or stop) each
+ * other's embedded database: 54330–54929, from a hash of the checkout's path.
+ */
+export function embeddedPort(rootDir: string): number {
+  const digest = createHash('sha256').update(realpathSync(rootDir)).digest();
+  return 54330 + (digest.readUInt16BE(0) % 600);
 }
 
 async function canConnect(url: string): Promise<boolean> {
@@ -78,10 +87,4 @@ async function canConnect(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-export function readEmbeddedState(rootDir: string): { port: number } | undefined {
-  const file = join(rootDir, '.medaxis', 'postgres.json');
-  if (!existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, 'utf8')) as { port: number };
 }
