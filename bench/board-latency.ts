@@ -1,0 +1,563 @@
+/**
+ * Commit → last of N boards: how long after a bed command commits the last of 1,000 subscribed
+ * boards has its event, next to a floor measured in the same run (raw pg_notify and a plain
+ * `ws` broadcast to as many sockets), plus server memory with 0 and with N idle boards.
+ *
+ *   npm run bench:board -- [--boards 1000] [--rounds 200] [--warmup 20] [--gap-ms 20]
+ *                          [--client-processes 2] [--samples file.json] [--profile]
+ *
+ * Processes: this driver (commits, clock, statistics), one server (floor, then product), and
+ * `--client-processes` processes sharing the boards. Every time is a `process.hrtime.bigint()`
+ * reading: CLOCK_MONOTONIC, which all processes of one machine share; the driver checks that
+ * at start-up (each client's reading must fall inside the driver's send/receive window).
+ * A round starts when the driver sends the transaction's COMMIT and ends when the last board
+ * has parsed the event in its application callback. Loopback only; every wait is bounded and
+ * the whole run gives up after 15 minutes.
+ *
+ * `--samples` writes every round's figures as JSON; `--profile` writes a CPU profile of each
+ * server over the measured rounds (to the system's temporary directory; the profiler slows the
+ * server, so take figures from a run without it).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+
+import {
+  createDb,
+  executeCommand,
+  lastEventId,
+  readEventsAfter,
+  withTransaction,
+  type Db,
+  type EventRow,
+} from '@medaxis/db';
+import { createTestDatabase } from '@medaxis/db/testing';
+import { liveCommandOptions, type Command } from '@medaxis/domain';
+
+import { seedSmallHospital } from '../tests/support/fixtures.ts';
+import type {
+  ClientMode,
+  ClientsConfig,
+  ClientsReport,
+  ClientsRequest,
+  MemorySample,
+  ServerReport,
+  ServerRequest,
+  ServerStatus,
+} from './protocol.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    boards: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '200' },
+    warmup: { type: 'string', default: '20' },
+    'client-processes': { type: 'string', default: '2' },
+    'gap-ms': { type: 'string', default: '20' },
+    /** Also write every round's latency here, as JSON, for a closer look. */
+    samples: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const boards = integer(flags.boards, 'boards', 1);
+const rounds = integer(flags.rounds, 'rounds', 1);
+const warmup = integer(flags.warmup, 'warmup', 0);
+const processes = integer(flags['client-processes'], 'client-processes', 1);
+const gapMs = integer(flags['gap-ms'], 'gap-ms', 0);
+
+const floorChannel = 'medaxis_bench_floor';
+const roundTimeoutMs = 10_000;
+const connectTimeoutMs = 120_000;
+const runTimeoutMs = 15 * 60_000;
+const profileDir = join(os.tmpdir(), 'medaxis-bench-profiles');
+
+// ---- child processes -------------------------------------------------------------------------
+
+type Report = ServerReport | ClientsReport;
+
+/** Everything the children said, for `waitFor` to look through. */
+const inboxes = new Map<ChildProcess, Report[]>();
+/** Per event key, one report per client process that has it at all its boards. */
+const roundReports = new Map<string, { firstNs: bigint; afterFirstUs: number[] }[]>();
+const updates = new EventEmitter();
+const stopping = new Set<ChildProcess>();
+let crash: Error | undefined;
+
+function start(file: string, args: string[], execArgv: string[] = []): ChildProcess {
+  const child = fork(join(import.meta.dirname, file), args, {
+    execArgv: [...process.execArgv, ...execArgv],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  inboxes.set(child, []);
+  child.on('message', (report: Report) => {
+    if (report.type === 'round') {
+      const reports = roundReports.get(report.key) ?? [];
+      reports.push({ firstNs: BigInt(report.firstNs), afterFirstUs: report.afterFirstUs });
+      roundReports.set(report.key, reports);
+    } else if (report.type === 'failed') {
+      crash ??= new Error(`${file}: ${report.message}`);
+    } else {
+      inboxes.get(child)?.push(report);
+    }
+    updates.emit('update');
+  });
+  child.on('exit', (code, signal) => {
+    inboxes.delete(child);
+    if (!stopping.has(child)) crash ??= new Error(`${file} exited (${code ?? signal})`);
+    updates.emit('update');
+  });
+  return child;
+}
+
+/** Resolves with `check()`'s first defined answer, re-asked whenever a child reports. */
+function waitFor<T>(check: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const settle = () => {
+      const failure = crash;
+      if (failure) return finish(() => reject(failure));
+      const value = check();
+      if (value !== undefined) finish(() => resolve(value));
+    };
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`timed out after ${timeoutMs} ms: ${what}`))),
+      timeoutMs,
+    );
+    const finish = (then: () => void) => {
+      clearTimeout(timer);
+      updates.off('update', settle);
+      then();
+    };
+    updates.on('update', settle);
+    settle();
+  });
+}
+
+function take<T extends Report['type']>(child: ChildProcess, type: T, timeoutMs = 30_000) {
+  return waitFor(
+    () => {
+      const inbox = inboxes.get(child) ?? [];
+      const index = inbox.findIndex((report) => report.type === type);
+      return index < 0 ? undefined : (inbox.splice(index, 1)[0] as Extract<Report, { type: T }>);
+    },
+    timeoutMs,
+    `${type} from process ${child.pid}`,
+  );
+}
+
+function status(server: ChildProcess, collect: boolean): Promise<ServerStatus> {
+  server.send({ type: 'status', collect } satisfies ServerRequest);
+  return take(server, 'status');
+}
+
+async function stop(children: ChildProcess[]) {
+  for (const child of children) {
+    stopping.add(child);
+    if (child.connected) child.send({ type: 'stop' });
+  }
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const late = sleep(5_000, 'late', { ref: false });
+      if ((await Promise.race([exited, late])) === 'late') {
+        child.kill('SIGKILL');
+      }
+    }),
+  );
+}
+
+/** Fails the run unless the client's clock reading lands between our send and our receipt. */
+async function checkClock(client: ChildProcess): Promise<number> {
+  const sent = process.hrtime.bigint();
+  client.send({ type: 'clock', driverNs: sent.toString() });
+  const { clientNs } = await take(client, 'clock');
+  const received = process.hrtime.bigint();
+  const reading = BigInt(clientNs);
+  if (reading < sent || reading > received) {
+    throw new Error(`process ${client.pid} has another monotonic clock; times would not compare`);
+  }
+  return Number(received - sent) / 1e6;
+}
+
+// ---- one path: server, boards, rounds --------------------------------------------------------
+
+interface PathResult {
+  /** Per round, when the last board had the event (the figure the targets are about). */
+  latencyMs: number[];
+  firstMs: number[];
+  /** Per round, when half the boards had it. */
+  medianBoardMs: number[];
+  /** COMMIT sent → COMMIT returned, to show both paths' commits cost alike. */
+  commitMs: number[];
+  memoryIdle0: MemorySample;
+  memoryIdleN: MemorySample;
+  cpuMsPerEvent: number;
+  /** Summed over the client processes. */
+  clientsCpuMsPerEvent: number;
+  clockRttMs: number;
+}
+
+interface PathSpec {
+  mode: ClientMode;
+  server: ChildProcess;
+  urlPath: string;
+  lastEventId: string;
+  /**
+   * Commits round `round`'s change through the commit pool (`openCommitPool`); resolves
+   * after COMMIT returns, with the key (event id) the boards will report.
+   */
+  commit(round: number): Promise<string>;
+}
+
+async function measurePath(spec: PathSpec): Promise<PathResult> {
+  const { port } = await take(spec.server, 'listening', 60_000);
+  const memoryIdle0 = (await status(spec.server, true)).memory;
+
+  const clients = shares(boards, processes).map((count) => {
+    const config: ClientsConfig = {
+      mode: spec.mode,
+      url: `ws://127.0.0.1:${port}${spec.urlPath}`,
+      boards: count,
+      lastEventId: spec.lastEventId,
+    };
+    return start('board-clients.ts', [JSON.stringify(config)]);
+  });
+  try {
+    await Promise.all(clients.map((client) => take(client, 'ready', connectTimeoutMs)));
+    const clockRttMs = Math.max(...(await Promise.all(clients.map(checkClock))));
+    await waitUntilServing(spec.server);
+    // Let connection set-up garbage and timers settle before sampling the idle server.
+    await sleep(2_000);
+    const memoryIdleN = (await status(spec.server, true)).memory;
+
+    const latencyMs: number[] = [];
+    const firstMs: number[] = [];
+    const medianBoardMs: number[] = [];
+    const commitMs: number[] = [];
+    let cpuBefore = 0;
+    let clientsCpuBefore = 0;
+    for (let round = 0; round < warmup + rounds; round++) {
+      if (round === warmup) {
+        if (flags.profile) spec.server.send({ type: 'profile-start' } satisfies ServerRequest);
+        cpuBefore = (await status(spec.server, false)).cpuMicros;
+        clientsCpuBefore = await clientsCpu(clients);
+      }
+      const key = await spec.commit(round);
+      const committed = commits.sentNs;
+      const reports = await waitFor(
+        () => {
+          const got = roundReports.get(key);
+          return got?.length === clients.length ? got : undefined;
+        },
+        roundTimeoutMs,
+        `${spec.mode} round ${round} (event ${key}) at every board`,
+      );
+      roundReports.delete(key);
+      if (round >= warmup) {
+        const arrivals = reports
+          .flatMap(({ firstNs, afterFirstUs }) => {
+            const first = sinceMs(committed, firstNs);
+            return afterFirstUs.map((us) => first + us / 1e3);
+          })
+          .sort((a, b) => a - b);
+        commitMs.push(sinceMs(committed, commits.returnedNs));
+        latencyMs.push(arrivals.at(-1)!);
+        firstMs.push(arrivals[0]!);
+        medianBoardMs.push(percentile(arrivals, 0.5));
+      }
+      await sleep(gapMs);
+    }
+    const cpuAfter = (await status(spec.server, false)).cpuMicros;
+    const clientsCpuAfter = await clientsCpu(clients);
+    if (flags.profile) {
+      mkdirSync(profileDir, { recursive: true });
+      const file = join(profileDir, `${spec.mode}-${Date.now()}.cpuprofile`);
+      spec.server.send({ type: 'profile-stop', file } satisfies ServerRequest);
+      const { file: written } = await take(spec.server, 'profiled');
+      console.log(`CPU profile of the ${spec.mode} server's measured rounds: ${written}`);
+    }
+
+    return {
+      latencyMs,
+      firstMs,
+      medianBoardMs,
+      commitMs,
+      memoryIdle0,
+      memoryIdleN,
+      cpuMsPerEvent: (cpuAfter - cpuBefore) / 1000 / rounds,
+      clientsCpuMsPerEvent: (clientsCpuAfter - clientsCpuBefore) / 1000 / rounds,
+      clockRttMs,
+    };
+  } finally {
+    await stop(clients);
+  }
+}
+
+async function clientsCpu(clients: ChildProcess[]): Promise<number> {
+  const readings = await Promise.all(
+    clients.map((client) => {
+      client.send({ type: 'cpu' } satisfies ClientsRequest);
+      return take(client, 'cpu');
+    }),
+  );
+  return readings.reduce((sum, reading) => sum + reading.cpuMicros, 0);
+}
+
+async function waitUntilServing(server: ChildProcess) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { subscribers } = await status(server, false);
+    if (subscribers === boards) return;
+    if (Date.now() > deadline) throw new Error(`server serves ${subscribers} of ${boards}`);
+    await sleep(100);
+  }
+}
+
+// ---- the run ---------------------------------------------------------------------------------
+
+/**
+ * Both paths commit through this one-connection pool, which notes when each COMMIT is sent
+ * and when it returns. The round starts at the send: a point this process reaches while it
+ * runs. Stamped after COMMIT returns instead, a loaded machine may let the boards have the
+ * event before this process is scheduled again to read the clock (seen: negative latencies).
+ */
+const commits = { sentNs: 0n, returnedNs: 0n };
+
+function openCommitPool(url: string): Db {
+  const db = createDb(url, { max: 1 });
+  db.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    client.query = ((...args: unknown[]) => {
+      if (args[0] !== 'COMMIT') return query(...args);
+      commits.sentNs = process.hrtime.bigint();
+      return query(...args).finally(() => (commits.returnedNs = process.hrtime.bigint()));
+    }) as typeof client.query;
+  });
+  return db;
+}
+
+async function run() {
+  const loadBefore = os.loadavg();
+  const database = await createTestDatabase('bench');
+  const commitDb = openCommitPool(database.url);
+  try {
+    const hospital = await seedSmallHospital(database.db);
+    const bedId = hospital.beds['MED-01-A']!;
+    const sample = await sampleBoardEvent(database.db, bedId);
+
+    const floorServer = start(
+      'floor-server.ts',
+      [database.url, floorChannel, sample],
+      ['--expose-gc'],
+    );
+    const floor = await measurePath({
+      mode: 'floor',
+      server: floorServer,
+      urlPath: '',
+      lastEventId: '0',
+      commit: async (round) => {
+        const key = String(round + 1);
+        await withTransaction(commitDb, (tx) =>
+          tx.query(`SELECT pg_notify($1, $2)`, [floorChannel, key]),
+        );
+        return key;
+      },
+    }).finally(() => stop([floorServer]));
+
+    const productServer = start('board-server.ts', [database.url], ['--expose-gc']);
+    const product = await measurePath({
+      mode: 'product',
+      server: productServer,
+      urlPath: '/trpc',
+      lastEventId: await lastEventId(database.db),
+      commit: async (round) => {
+        const at = new Date();
+        const command: Command =
+          round % 2 === 0
+            ? { type: 'block', bedId, reason: 'maintenance', at }
+            : { type: 'unblock', bedId, at };
+        const result = await executeCommand(commitDb, command, {
+          source: 'bench',
+          options: liveCommandOptions(at),
+        });
+        return result.eventId;
+      },
+    }).finally(() => stop([productServer]));
+
+    const { rows } = await database.db.query<{ version: string }>(
+      `SELECT current_setting('server_version') AS version`,
+    );
+    console.log(
+      describeRun({
+        postgres: rows[0]?.version ?? '?',
+        eventBytes: Buffer.byteLength(sample),
+        load: [loadBefore, os.loadavg()],
+      }),
+    );
+    console.log(describeResults(floor, product));
+    if (flags.samples) writeFileSync(flags.samples, JSON.stringify({ floor, product }));
+  } finally {
+    await commitDb.end();
+    await database.drop();
+  }
+}
+
+/**
+ * One real block, as the product would send it, for the floor to send the same number of bytes;
+ * then the unblock, so the product rounds start from a free bed.
+ */
+async function sampleBoardEvent(db: Db, bedId: number): Promise<string> {
+  const at = new Date();
+  const context = { source: 'bench', options: liveCommandOptions(at) };
+  const blocked = await executeCommand(
+    db,
+    { type: 'block', bedId, reason: 'maintenance', at },
+    context,
+  );
+  await executeCommand(db, { type: 'unblock', bedId, at: new Date() }, context);
+  const [row] = await readEventsAfter(db, String(BigInt(blocked.eventId) - 1n), 1);
+  if (!row) throw new Error('the sample event is missing');
+  return JSON.stringify(boardEventOf(row));
+}
+
+/** The whole-hospital board event, field for field as `board.events` yields it. */
+function boardEventOf(row: Omit<EventRow, 'departmentIds'>) {
+  const payload = row.payload as { beds?: unknown[] };
+  return {
+    kind: 'event',
+    id: row.id,
+    type: row.type,
+    occurredAt: row.occurredAt,
+    recordedAt: row.recordedAt,
+    beds: payload.beds ?? [],
+  };
+}
+
+// ---- figures ---------------------------------------------------------------------------------
+
+function describeRun(run: { postgres: string; eventBytes: number; load: number[][] }): string {
+  const cpus = os.cpus();
+  const load = run.load.map((l) => l.map((n) => n.toFixed(2)).join(' / ')).join(' → ');
+  return [
+    `## Board latency: commit → last of ${boards} boards`,
+    '',
+    `- date: ${new Date().toISOString()}`,
+    `- machine: ${cpus.length} × ${cpus[0]?.model ?? '?'}, ${gib(os.totalmem())} GiB RAM, ` +
+      `Linux ${os.release()}; Node ${process.versions.node}; PostgreSQL ${run.postgres}`,
+    `- load average (1 / 5 / 15 min), start → end: ${load}`,
+    `- ${rounds} rounds after ${warmup} warm-up rounds, ${gapMs} ms apart; ${boards} boards ` +
+      `over ${processes} client processes; board event ${run.eventBytes} bytes of JSON`,
+    `- a round: COMMIT sent → the last board has parsed the event; clocks: CLOCK_MONOTONIC`,
+  ].join('\n');
+}
+
+function describeResults(floor: PathResult, product: PathResult): string {
+  const f = summary(floor);
+  const p = summary(product);
+  const verdict = (ratio: number, target: number) =>
+    `${ratio.toFixed(2)}× (target ≤ ${target}×: ${ratio <= target ? 'met' : 'missed'})`;
+  return [
+    '',
+    '| path | p50 ms | p90 ms | p99 ms | max ms | first board p50 ms | median board p50 ms ' +
+      '| COMMIT p50 ms | server CPU ms/event | clients CPU ms/event |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    row('floor (pg_notify + ws)', f),
+    row('product (tRPC board.events)', p),
+    '',
+    `- p50 product/floor: ${verdict(p.p50 / f.p50, 1.3)}`,
+    `- p99 product/floor: ${verdict(p.p99 / f.p99, 2)}`,
+    '',
+    '| server memory, after a full GC | RSS MiB | heap used MiB | external + buffers MiB |',
+    '|---|---:|---:|---:|',
+    memoryRow('product, 0 boards', product.memoryIdle0),
+    memoryRow(`product, ${boards} idle boards`, product.memoryIdleN),
+    memoryRow('floor, 0 sockets', floor.memoryIdle0),
+    memoryRow(`floor, ${boards} idle sockets`, floor.memoryIdleN),
+    '',
+    `- product, per idle board: ${perBoardKib(product, 'rss')} KiB RSS, ` +
+      `${perBoardKib(product, 'heapUsed')} KiB heap`,
+    `- clock check: each client process read CLOCK_MONOTONIC within the driver's IPC round ` +
+      `trip (≤ ${Math.max(floor.clockRttMs, product.clockRttMs).toFixed(2)} ms)`,
+  ].join('\n');
+}
+
+function summary(result: PathResult) {
+  const sorted = [...result.latencyMs].sort((a, b) => a - b);
+  const p50 = percentile(sorted, 0.5);
+  const p99 = percentile(sorted, 0.99);
+  return {
+    p50,
+    p99,
+    cells: [
+      p50,
+      percentile(sorted, 0.9),
+      p99,
+      sorted.at(-1) ?? NaN,
+      median(result.firstMs),
+      median(result.medianBoardMs),
+      median(result.commitMs),
+      result.cpuMsPerEvent,
+      result.clientsCpuMsPerEvent,
+    ],
+  };
+}
+
+function row(label: string, s: ReturnType<typeof summary>) {
+  return `| ${label} | ${s.cells.map((n) => n.toFixed(2)).join(' | ')} |`;
+}
+
+function memoryRow(label: string, m: MemorySample) {
+  return `| ${label} | ${mib(m.rss)} | ${mib(m.heapUsed)} | ${mib(m.external + m.arrayBuffers)} |`;
+}
+
+function perBoardKib(result: PathResult, field: 'rss' | 'heapUsed') {
+  return ((result.memoryIdleN[field] - result.memoryIdle0[field]) / 1024 / boards).toFixed(1);
+}
+
+/** Nearest rank: the smallest value at or above which lies the fraction `q` of the sample. */
+function percentile(sorted: number[], q: number): number {
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? NaN;
+}
+
+function median(values: number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
+}
+
+function shares(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor((total + i) / parts)).filter(
+    (n) => n > 0,
+  );
+}
+
+const sinceMs = (from: bigint, to: bigint) => Number(to - from) / 1e6;
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
+
+function integer(value: string, name: string, least: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < least) throw new Error(`--${name} must be an integer ≥ ${least}`);
+  return n;
+}
+
+// ---- main ------------------------------------------------------------------------------------
+
+const giveUp = setTimeout(() => {
+  crash ??= new Error(`the run took longer than ${runTimeoutMs / 60_000} minutes`);
+  updates.emit('update');
+}, runTimeoutMs);
+
+try {
+  await run();
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
+} finally {
+  clearTimeout(giveUp);
+  await stop([...inboxes.keys()]);
+}

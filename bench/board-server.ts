@@ -1,0 +1,28 @@
+/**
+ * The product server as the bench runs it: `buildServer` exactly as `apps/server` does, in its
+ * own process, plus the driver's IPC channel (memory, CPU, subscribed boards, profiles), which
+ * lives here and not in the product.
+ */
+import { createDb } from '@medaxis/db';
+import { buildServer, createLogger } from '@medaxis/server';
+
+import { sendToDriver, serveDriver } from './child-ipc.ts';
+
+const databaseUrl = process.argv[2];
+if (!databaseUrl) throw new Error('usage: board-server.ts <database url>');
+
+const log = createLogger('warn', process.stderr);
+const db = createDb(databaseUrl, { max: 20 });
+const { app, hub } = await buildServer({ db, databaseUrl, log });
+await app.listen({ port: 0, host: '127.0.0.1' });
+const address = app.server.address();
+if (!address || typeof address === 'string') throw new Error('server has no port');
+
+serveDriver(
+  () => hub.subscriberCount,
+  async () => {
+    await app.close();
+    await db.end();
+  },
+);
+sendToDriver({ type: 'listening', port: address.port });
