@@ -3,7 +3,11 @@
  * own process, plus the driver's IPC channel (memory, CPU, subscribed boards, profiles), which
  * lives here and not in the product.
  */
+import { join } from 'node:path';
+
 import { createDb } from '@medaxis/db';
+import { repoRoot } from '@medaxis/db/testing';
+import { loadRoles } from '@medaxis/policy';
 import { buildServer, createLogger } from '@medaxis/server';
 
 import { sendToDriver, serveDriver } from './child-ipc.ts';
@@ -13,7 +17,8 @@ if (!databaseUrl) throw new Error('usage: board-server.ts <database url>');
 
 const log = createLogger('warn', process.stderr);
 const db = createDb(databaseUrl, { max: 20 });
-const { app, hub } = await buildServer({ db, databaseUrl, log });
+const roles = loadRoles(join(repoRoot, 'config/roles.json'));
+const { app, hub } = await buildServer({ db, roles, databaseUrl, log });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 if (!address || typeof address === 'string') throw new Error('server has no port');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
 import { repoRoot } from '@medaxis/db/testing';
+import { loadRoles } from '@medaxis/policy';
 import { buildServer, createLogger } from '@medaxis/server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +131,7 @@ describe('wall board connection', () => {
     const serve = async (port: number) => {
       const server = await buildServer({
         db: stack.database.db,
+        roles: loadRoles(join(repoRoot, 'config/roles.json')),
         databaseUrl: stack.database.url,
         log: quiet,
         webBuildDir,

@@ -1,4 +1,4 @@
-import type { BoardEvent, BoardMessage } from '@medaxis/api';
+import type { BoardEvent } from '@medaxis/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { seedSmallHospital, type SmallHospital } from '../support/fixtures.ts';
@@ -21,9 +21,10 @@ function watchBoard(api: Api, input: { lastEventId?: string; department?: string
   const events: BoardEvent[] = [];
   const waiters: (() => void)[] = [];
   const subscription = api.board.events.subscribe(input, {
-    onData: (tracked: { id: string; data: BoardMessage }) => {
-      if (tracked.data.kind !== 'event') return;
-      events.push(tracked.data);
+    onData: (message) => {
+      // Heartbeats arrive untracked; events arrive as tracked { id, data }.
+      if (!('id' in message) || message.data.kind !== 'event') return;
+      events.push(message.data as BoardEvent);
       for (const wake of waiters.splice(0)) wake();
     },
   });

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 
 import type { AppRouter } from '@medaxis/api';
 import { createTestDatabase, repoRoot, type TestDatabase } from '@medaxis/db/testing';
+import { loadRoles } from '@medaxis/policy';
 import { buildServer, createLogger, type EventHub } from '@medaxis/server';
 import {
   createTRPCClient,
@@ -49,6 +50,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const log = createLogger('info', sink);
   const { app, hub } = await buildServer({
     db: database.db,
+    roles: loadRoles(join(repoRoot, 'config/roles.json')),
     databaseUrl: database.url,
     log,
     webBuildDir: options.web ? join(repoRoot, 'apps/web/build') : undefined,

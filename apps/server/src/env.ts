@@ -9,6 +9,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Folder of the built web app (adapter-node); served on the same origin when present. */
   WEB_BUILD_DIR: z.string().optional(),
+  /** Folder holding roles.json and the other policy files; the repository's config/ by default. */
+  MEDAXIS_CONFIG_DIR: z.string().optional(),
 });
 
 export type ServerEnv = z.infer<typeof schema>;

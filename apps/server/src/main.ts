@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { createDb } from '@medaxis/db';
+import { loadRoles } from '@medaxis/policy';
 
 import { readEnv } from './env.ts';
 import { createLogger } from './logger.ts';
@@ -9,11 +10,15 @@ import { buildServer } from './server.ts';
 
 const env = readEnv();
 const log = createLogger(env.LOG_LEVEL);
+const configDir =
+  env.MEDAXIS_CONFIG_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '../../../config');
+// An invalid roles file stops the server here, naming the file and the key.
+const roles = loadRoles(join(configDir, 'roles.json'));
 const db = createDb(env.DATABASE_URL, { max: 20 });
 const webBuildDir =
   env.WEB_BUILD_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '../../web/build');
 
-const { app } = await buildServer({ db, databaseUrl: env.DATABASE_URL, log, webBuildDir });
+const { app } = await buildServer({ db, roles, databaseUrl: env.DATABASE_URL, log, webBuildDir });
 await app.listen({ port: env.PORT, host: env.HOST });
 log.info({ port: env.PORT, host: env.HOST }, 'server listening');
 

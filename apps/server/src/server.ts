@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { appRouter, type AppRouter, type Context } from '@medaxis/api';
 import type { Db } from '@medaxis/db';
+import { systemActor, type Roles } from '@medaxis/policy';
 import websocket from '@fastify/websocket';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -14,6 +15,8 @@ import { EventHub } from './event-hub.ts';
 
 export interface ServerOptions {
   db: Db;
+  /** config/roles.json, loaded and checked before the server starts. */
+  roles: Roles;
   databaseUrl: string;
   log: FastifyBaseLogger;
   webBuildDir?: string | undefined;
@@ -53,6 +56,13 @@ export async function buildServer(options: ServerOptions): Promise<{
         feed: hub,
         requestId: String(req.id),
         now: () => new Date(),
+        roles: options.roles,
+        // SHORTCUT(auth): until sessions and device tokens land (security issue), every
+        // request acts as the system actor; the enforcement point in packages/api already
+        // checks its permissions. The server binds to 127.0.0.1 by default until then.
+        actor: systemActor,
+        purpose: 'treatment',
+        clientAddress: req.ip,
       }),
       onError: ({ error, path, type }) => {
         // Client mistakes are answered, not logged as failures; anything else is ours.

@@ -14,6 +14,7 @@ const replayPage = 500;
 export const boardRouter = router({
   /** Every bed of the hospital (or one department) and the id of the last event included. */
   snapshot: procedure
+    .meta({ permission: 'board.read' })
     .input(z.object({ department: departmentCode.optional() }).strict().optional())
     .query(async ({ ctx, input }): Promise<BoardSnapshot> => {
       // Read the event id first: an event committed while the beds are read is then replayed
@@ -42,6 +43,7 @@ export const boardRouter = router({
    * ones as they commit, each exactly once and in order, with a heartbeat when idle.
    */
   events: procedure
+    .meta({ permission: 'board.read' })
     .input(
       z
         .object({ department: departmentCode.optional(), lastEventId: eventId.optional() })

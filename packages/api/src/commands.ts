@@ -35,6 +35,7 @@ export const adtRouter = router({
    * id), into a bed. Creating and admitting happen in the same transaction.
    */
   admit: procedure
+    .meta({ permission: 'adt.write' })
     .input(
       z.union([
         z.object({ bedId, encounterId, ...at }).strict(),
@@ -71,6 +72,7 @@ export const adtRouter = router({
     }),
 
   transfer: procedure
+    .meta({ permission: 'adt.write' })
     .input(z.object({ encounterId, bedId, ...at }).strict())
     .mutation(({ ctx, input }) =>
       run(ctx, {
@@ -82,18 +84,21 @@ export const adtRouter = router({
     ),
 
   discharge: procedure
+    .meta({ permission: 'adt.write' })
     .input(z.object({ encounterId, ...at }).strict())
     .mutation(({ ctx, input }) =>
       run(ctx, { type: 'discharge', encounterId: input.encounterId, at: input.at ?? ctx.now() }),
     ),
 
   cancelAdmit: procedure
+    .meta({ permission: 'adt.write' })
     .input(z.object({ encounterId, ...at }).strict())
     .mutation(({ ctx, input }) =>
       run(ctx, { type: 'cancel-admit', encounterId: input.encounterId, at: input.at ?? ctx.now() }),
     ),
 
   cancelTransfer: procedure
+    .meta({ permission: 'adt.write' })
     .input(z.object({ encounterId, ...at }).strict())
     .mutation(({ ctx, input }) =>
       run(ctx, {
@@ -104,6 +109,7 @@ export const adtRouter = router({
     ),
 
   cancelDischarge: procedure
+    .meta({ permission: 'adt.write' })
     .input(z.object({ encounterId, ...at }).strict())
     .mutation(({ ctx, input }) =>
       run(ctx, {
@@ -115,6 +121,7 @@ export const adtRouter = router({
 
   /** Swaps two patients' beds (HL7 A17). */
   swap: procedure
+    .meta({ permission: 'adt.write' })
     .input(z.object({ encounterId, otherEncounterId: encounterId, ...at }).strict())
     .mutation(({ ctx, input }) =>
       run(ctx, {
@@ -131,16 +138,19 @@ const bedInput = z.object({ bedId, ...at }).strict();
 /** Bed status commands: housekeeping, blocking, reservations, isolation. */
 export const bedsRouter = router({
   cleaningStarted: procedure
+    .meta({ permission: 'bed.write' })
     .input(bedInput)
     .mutation(({ ctx, input }) =>
       run(ctx, { type: 'cleaning-started', bedId: input.bedId, at: input.at ?? ctx.now() }),
     ),
   cleaningFinished: procedure
+    .meta({ permission: 'bed.write' })
     .input(bedInput)
     .mutation(({ ctx, input }) =>
       run(ctx, { type: 'cleaning-finished', bedId: input.bedId, at: input.at ?? ctx.now() }),
     ),
   block: procedure
+    .meta({ permission: 'bed.write' })
     .input(z.object({ bedId, reason: z.string().trim().min(1).max(200), ...at }).strict())
     .mutation(({ ctx, input }) =>
       run(ctx, {
@@ -151,11 +161,13 @@ export const bedsRouter = router({
       }),
     ),
   unblock: procedure
+    .meta({ permission: 'bed.write' })
     .input(bedInput)
     .mutation(({ ctx, input }) =>
       run(ctx, { type: 'unblock', bedId: input.bedId, at: input.at ?? ctx.now() }),
     ),
   reserve: procedure
+    .meta({ permission: 'bed.write' })
     .input(z.object({ bedId, encounterId, ...at }).strict())
     .mutation(({ ctx, input }) =>
       run(ctx, {
@@ -166,11 +178,13 @@ export const bedsRouter = router({
       }),
     ),
   release: procedure
+    .meta({ permission: 'bed.write' })
     .input(bedInput)
     .mutation(({ ctx, input }) =>
       run(ctx, { type: 'release', bedId: input.bedId, at: input.at ?? ctx.now() }),
     ),
   setIsolation: procedure
+    .meta({ permission: 'bed.write' })
     .input(z.object({ bedId, isolation: z.boolean(), ...at }).strict())
     .mutation(({ ctx, input }) =>
       run(ctx, {

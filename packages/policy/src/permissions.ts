@@ -1,0 +1,36 @@
+/**
+ * The closed set of permissions. Every tRPC procedure names exactly one in its meta; a role
+ * grants a list of them in config/roles.json. Anything not granted is denied.
+ */
+export const permissions = [
+  /** See the wall board (bed states, timers, isolation; identity only where policy allows). */
+  'board.read',
+  /** Departments, rooms, beds, census figures: no patient data. */
+  'catalog.read',
+  'census.read',
+  /** ADT commands: admit, transfer, discharge, cancels, swap. */
+  'adt.write',
+  /** Bed status commands: housekeeping, block, reserve, isolation. */
+  'bed.write',
+  /** Patient demographics and encounters. */
+  'patient.read',
+  'patient.search',
+  'patient.export',
+  'patient.write',
+  /** Record consent decisions for a patient. */
+  'consent.write',
+  /** Override a consent restriction with a reason, for a limited time. */
+  'breakglass.use',
+  /** Compliance views of the audit log, break-glass review. */
+  'audit.read',
+  'audit.review',
+  /** Administration. */
+  'user.manage',
+  'device.manage',
+] as const;
+
+export type Permission = (typeof permissions)[number];
+
+export function isPermission(value: string): value is Permission {
+  return (permissions as readonly string[]).includes(value);
+}
