@@ -24,7 +24,7 @@ function watchBoard(api: Api, input: { lastEventId?: string; department?: string
     onData: (message) => {
       // Heartbeats arrive untracked; events arrive as tracked { id, data }.
       if (!('id' in message) || message.data.kind !== 'event') return;
-      events.push(message.data as BoardEvent);
+      events.push(message.data);
       for (const wake of waiters.splice(0)) wake();
     },
   });
