@@ -1,26 +1,7 @@
-import type { BedStatus } from '@medaxis/domain';
+import type { BoardBedRow } from '@medaxis/db';
 
-/**
- * What a board shows of one bed: minimal by design (DESIGN.md "Live board path" 4). No patient
- * identity; `initials` stays null until policy allows it (security issue).
- */
-export interface BoardBed {
-  id: number;
-  code: string;
-  roomCode: string;
-  departmentCode: string;
-  status: BedStatus;
-  /** ISO instant the current status began: drives the cleaning/blocked/waiting timers. */
-  since: string;
-  /** Why a bed is blocked (closed, contaminated, maintenance...). */
-  reason: string | null;
-  isolation: boolean;
-  initials: string | null;
-  /** For occupied beds: the encounter's expected discharge (a pending discharge when due). */
-  expectedDischargeAt: string | null;
-  /** For occupied ED beds: when admission was decided; set means the patient is boarding. */
-  admitDecisionAt: string | null;
-}
+/** What a board shows of one bed (defined beside the query that produces it). */
+export type BoardBed = BoardBedRow;
 
 export interface BoardRoom {
   code: string;
