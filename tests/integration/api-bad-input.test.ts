@@ -21,7 +21,7 @@ async function post(path: string, body: string) {
     headers: { 'content-type': 'application/json' },
     body,
   });
-  return { status: response.status, body: (await response.json()) };
+  return { status: response.status, body: await response.json() };
 }
 
 async function eventCount() {
@@ -124,5 +124,32 @@ describe('health', () => {
     const ready = await fetch(`${stack.baseUrl}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ database: true, eventListener: true });
+  });
+});
+
+describe('admit decision', () => {
+  it('marks an ED patient as boarding and refuses a second decision', async () => {
+    const { api, close } = stack.connect();
+    const admitted = await api.adt.admit.mutate({
+      bedId: hospital.beds['ED-02-A']!,
+      newEncounter: { class: 'emergency' },
+    });
+
+    await api.adt.decideAdmission.mutate({ encounterId: admitted.encounterId });
+    const beds = await api.catalog.beds.query({ department: 'ED' });
+    expect(beds.find((b) => b.code === 'ED-02-A')?.admitDecisionAt).toEqual(expect.any(String));
+
+    await expect(
+      api.adt.decideAdmission.mutate({ encounterId: admitted.encounterId }),
+    ).rejects.toMatchObject({
+      data: { medaxis: { code: 'CONFLICT', reason: 'no_admit_decision' } },
+    });
+    await expect(
+      api.adt.decideAdmission.mutate({
+        encounterId: admitted.encounterId,
+        at: new Date(Date.now() + 86_400_000).toISOString(),
+      }),
+    ).rejects.toMatchObject({ data: { medaxis: { code: 'BAD_EVENT_TIME' } } });
+    await close();
   });
 });

@@ -2,9 +2,10 @@ import {
   createAnonymousPatient,
   ensureEncounter,
   executeCommand,
+  recordAdmitDecision,
   type CommandResult,
 } from '@medaxis/db';
-import { liveCommandOptions, type Command } from '@medaxis/domain';
+import { ErrorCode, liveCommandOptions, MedaxisError, type Command } from '@medaxis/domain';
 import { z } from 'zod';
 
 import type { Context } from './context.ts';
@@ -118,6 +119,30 @@ export const adtRouter = router({
         at: input.at ?? ctx.now(),
       }),
     ),
+
+  /**
+   * Records the decision to admit an ED patient: from then on they are boarding, and the
+   * board shows the waiting time on their ED bed.
+   */
+  decideAdmission: procedure
+    .meta({ permission: 'adt.write' })
+    .input(z.object({ encounterId, ...at }).strict())
+    .mutation(async ({ ctx, input }) => {
+      const when = input.at ?? ctx.now();
+      if (when.getTime() - ctx.now().getTime() > liveCommandOptions(ctx.now()).maxFutureMs) {
+        throw new MedaxisError(
+          ErrorCode.badEventTime,
+          'future_event',
+          `Event time ${when.toISOString()} is in the future.`,
+        );
+      }
+      const eventId = await recordAdmitDecision(ctx.db, {
+        encounterId: input.encounterId,
+        at: when,
+        source: 'api',
+      });
+      return { eventId };
+    }),
 
   /** Swaps two patients' beds (HL7 A17). */
   swap: procedure

@@ -1,4 +1,4 @@
-import { executeCommand, type Db } from '@medaxis/db';
+import { executeCommand, recordAdmitDecision, type Db } from '@medaxis/db';
 import {
   BedStatus,
   isMedaxisError,
@@ -7,7 +7,6 @@ import {
   type MedaxisError,
 } from '@medaxis/domain';
 
-import { recordAdmitDecision } from './demo/admit-decision.ts';
 import {
   daytimeDischarge,
   edAdmissionWeights,

@@ -1,13 +1,14 @@
-import { appendEvent, loadBoardBeds, withTransaction, type Db } from '@medaxis/db';
 import { ErrorCode, MedaxisError } from '@medaxis/domain';
+
+import { loadBoardBeds } from './board.ts';
+import { appendEvent } from './events.ts';
+import { withTransaction, type Db } from './pool.ts';
 
 /**
  * Records that an ED patient is to be admitted: from then on they are boarding. The board
  * shows it on the ED bed, so it is an event like any other, carrying that bed's new state.
- *
- * NOTE: the domain has no command for the admit decision (an A08-style update of the
- * encounter) yet; this writes the encounter column and the event directly. It belongs in
- * packages/domain + packages/db once the domain models encounter updates.
+ * It changes no bed and no stay, so it needs no decision of the bed state machine: the one
+ * rule (an open visit gets one decision) is the UPDATE's condition.
  */
 export async function recordAdmitDecision(
   db: Db,
