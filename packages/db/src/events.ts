@@ -68,7 +68,9 @@ export async function readEventsAfter(
   limit = 1000,
 ): Promise<Omit<EventRow, 'departmentIds'>[]> {
   const { rows } = await db.query<Omit<EventRow, 'departmentIds'>>(
-    `${eventSelect} WHERE id > $1::bigint ORDER BY id LIMIT $2`,
+    // `event.id`, the bigint: a bare `id` here means the text output column, which sorts
+    // "10" before "9" and so broke resume-by-id for reads spanning a new digit.
+    `${eventSelect} WHERE event.id > $1::bigint ORDER BY event.id LIMIT $2`,
     [afterId, limit],
   );
   return rows;
