@@ -50,26 +50,38 @@ export async function executeCommand(
     // A command may need rows created in its own transaction first (a new encounter to admit).
     const command =
       typeof commandOrBuild === 'function' ? await commandOrBuild(tx) : commandOrBuild;
-
-    const world = await loadWorld(tx, command);
-    const changes = decide(world, command, context.options);
-
-    await writeChanges(tx, changes).catch(translateConstraintError);
-
-    const bedIds = touchedBeds(changes);
-    const beds = await loadBoardBeds(tx, bedIds);
-    const encounterId = 'encounterId' in command ? command.encounterId : null;
-    const eventId = await appendEvent(tx, {
-      type: command.type,
-      occurredAt: command.at,
-      source: context.source,
-      departmentId: await departmentOf(tx, bedIds[0]),
-      bedId: bedIds[0] ?? null,
-      encounterId,
-      payload: { command, beds } satisfies BedEventPayload,
-    });
-    return { eventId, beds };
+    return applyCommand(tx, command, context);
   });
+}
+
+/**
+ * The body of executeCommand inside a transaction the caller owns, for callers that must
+ * write more in the same commit (the HL7 feed records the message's outcome with its effect).
+ * Run it under a savepoint if the transaction should survive a refusal.
+ */
+export async function applyCommand(
+  tx: Tx,
+  command: Command,
+  context: Pick<CommandContext, 'source' | 'options'>,
+): Promise<CommandResult> {
+  const world = await loadWorld(tx, command);
+  const changes = decide(world, command, context.options);
+
+  await writeChanges(tx, changes).catch(translateConstraintError);
+
+  const bedIds = touchedBeds(changes);
+  const beds = await loadBoardBeds(tx, bedIds);
+  const encounterId = 'encounterId' in command ? command.encounterId : null;
+  const eventId = await appendEvent(tx, {
+    type: command.type,
+    occurredAt: command.at,
+    source: context.source,
+    departmentId: await departmentOf(tx, bedIds[0]),
+    bedId: bedIds[0] ?? null,
+    encounterId,
+    payload: { command, beds } satisfies BedEventPayload,
+  });
+  return { eventId, beds };
 }
 
 // ---- load ------------------------------------------------------------------------------------

@@ -5,5 +5,6 @@ export * from './commands.ts';
 export * from './embedded.ts';
 export * from './encounters.ts';
 export * from './events.ts';
+export * from './hl7.ts';
 export * from './migrate.ts';
 export * from './pool.ts';

@@ -1,0 +1,397 @@
+import type { Queryable, Tx } from './pool.ts';
+
+// Repositories for the HL7 v2 feed (packages/interop/src/hl7, docs/hl7.md).
+
+export const hl7MessageStatuses = [
+  'received',
+  'applied',
+  'rejected',
+  'unsupported',
+  'duplicate',
+  'batch',
+] as const;
+export type Hl7MessageStatus = (typeof hl7MessageStatuses)[number];
+export type Hl7AckCode = 'AA' | 'AE' | 'AR';
+
+export interface Hl7RawInput {
+  raw: Buffer;
+  peer: string;
+  payloadHash: string;
+  batchId?: string;
+  batchIndex?: number;
+}
+
+/**
+ * Stores messages exactly as received, before anything reads them; one statement, so one
+ * commit covers several frames that arrived together. Returns their ids in input order.
+ */
+export async function insertHl7Raw(db: Queryable, messages: readonly Hl7RawInput[]) {
+  if (messages.length === 0) return [];
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO hl7_message (raw, peer, payload_hash, batch_id, batch_index)
+     SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::bigint[], $5::int[])
+     RETURNING id::text AS id`,
+    [
+      messages.map((message) => message.raw),
+      messages.map((message) => clean(message.peer)),
+      messages.map((message) => message.payloadHash),
+      messages.map((message) => message.batchId ?? null),
+      messages.map((message) => message.batchIndex ?? null),
+    ],
+  );
+  // INSERT ... SELECT FROM unnest keeps the order of the arrays, and so do the ids.
+  return rows.map((row) => row.id);
+}
+
+/** What processing found out about a message; every field but status is optional. */
+export interface Hl7Outcome {
+  status: Exclude<Hl7MessageStatus, 'received'>;
+  ackCode: Hl7AckCode | null;
+  controlId?: string | null;
+  messageType?: string | null;
+  eventType?: string | null;
+  eventTypeRule?: string | null;
+  eventTime?: Date | null;
+  sendingFacility?: string | null;
+  errorCode?: string | null;
+  errorReason?: string | null;
+  errorMessage?: string | null;
+  note?: string | null;
+  zSegments?: { name: string; text: string }[] | null;
+  appliedEventId?: string | null;
+  duplicateOf?: string | null;
+}
+
+/** Records an outcome (a reprocessing overwrites the previous one) and counts the attempt. */
+export async function recordHl7Outcome(db: Queryable, id: string, outcome: Hl7Outcome) {
+  await db.query(
+    `UPDATE hl7_message
+        SET status = $2::hl7_message_status, ack_code = $3, control_id = $4, message_type = $5,
+            event_type = $6, event_type_rule = $7, event_time = $8, sending_facility = $9,
+            error_code = $10, error_reason = $11, error_message = $12, note = $13,
+            z_segments = $14::jsonb, applied_event_id = $15, duplicate_of = $16,
+            attempts = attempts + 1, processed_at = now()
+      WHERE id = $1`,
+    [
+      id,
+      outcome.status,
+      outcome.ackCode,
+      clean(outcome.controlId),
+      clean(outcome.messageType),
+      clean(outcome.eventType),
+      clean(outcome.eventTypeRule),
+      outcome.eventTime ?? null,
+      clean(outcome.sendingFacility),
+      outcome.errorCode ?? null,
+      clean(outcome.errorReason),
+      clean(outcome.errorMessage),
+      clean(outcome.note),
+      outcome.zSegments?.length
+        ? JSON.stringify(
+            outcome.zSegments.map((segment) => ({
+              name: clean(segment.name),
+              text: clean(segment.text),
+            })),
+          )
+        : null,
+      outcome.appliedEventId ?? null,
+      outcome.duplicateOf ?? null,
+    ],
+  );
+}
+
+/**
+ * Locks a message's row for its processing, and returns its status. Two processors (a
+ * reprocess and the recovery sweep, or two servers) never apply one message twice.
+ */
+export async function lockHl7Message(tx: Tx, id: string) {
+  const { rows } = await tx.query<{ status: Hl7MessageStatus }>(
+    `SELECT status::text AS status FROM hl7_message WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+  return rows[0]?.status;
+}
+
+/**
+ * The applied message an exact retransmission repeats, if any. Serialises on the payload hash
+ * first, so two copies arriving at once on two connections cannot both apply.
+ */
+export async function findAppliedCopy(tx: Tx, payloadHash: string, exceptId: string) {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, [payloadHash]);
+  const { rows } = await tx.query<{ id: string }>(
+    `SELECT id::text AS id FROM hl7_message
+      WHERE payload_hash = $1 AND status = 'applied' AND id <> $2
+      ORDER BY id LIMIT 1`,
+    [payloadHash, exceptId],
+  );
+  return rows[0]?.id;
+}
+
+export interface Hl7MessageRow {
+  id: string;
+  receivedAt: string;
+  peer: string;
+  batchId: string | null;
+  batchIndex: number | null;
+  controlId: string | null;
+  messageType: string | null;
+  eventType: string | null;
+  eventTypeRule: string | null;
+  eventTime: string | null;
+  sendingFacility: string | null;
+  status: Hl7MessageStatus;
+  ackCode: Hl7AckCode | null;
+  errorCode: string | null;
+  errorReason: string | null;
+  errorMessage: string | null;
+  note: string | null;
+  attempts: number;
+  processedAt: string | null;
+  appliedEventId: string | null;
+  duplicateOf: string | null;
+  payloadHash: string;
+}
+
+const rowSelect = `
+  SELECT id::text AS id, to_json(received_at)#>>'{}' AS "receivedAt", peer,
+         batch_id::text AS "batchId", batch_index AS "batchIndex", control_id AS "controlId",
+         message_type AS "messageType", event_type AS "eventType",
+         event_type_rule AS "eventTypeRule", to_json(event_time)#>>'{}' AS "eventTime",
+         sending_facility AS "sendingFacility", status::text AS status, ack_code AS "ackCode",
+         error_code AS "errorCode", error_reason AS "errorReason",
+         error_message AS "errorMessage", note, attempts,
+         to_json(processed_at)#>>'{}' AS "processedAt",
+         applied_event_id::text AS "appliedEventId", duplicate_of::text AS "duplicateOf",
+         payload_hash AS "payloadHash"
+    FROM hl7_message`;
+
+/** One message with its raw bytes, or undefined. */
+export async function loadHl7Message(db: Queryable, id: string) {
+  const { rows } = await db.query<Hl7MessageRow & { raw: Buffer }>(
+    `${rowSelect.replace('FROM hl7_message', ', raw FROM hl7_message')} WHERE id = $1`,
+    [id],
+  );
+  return rows[0];
+}
+
+export interface Hl7MessageFilter {
+  statuses?: readonly Hl7MessageStatus[];
+  eventType?: string;
+  controlId?: string;
+  errorReason?: string;
+  /** Only messages with an id below this one (paging backwards from the newest). */
+  beforeId?: string;
+  limit?: number;
+}
+
+/** Messages newest first, without raw bytes (which carry patient identity). */
+export async function listHl7Messages(db: Queryable, filter: Hl7MessageFilter = {}) {
+  const { rows } = await db.query<Hl7MessageRow>(
+    `${rowSelect}
+      WHERE ($1::hl7_message_status[] IS NULL OR status = ANY($1))
+        AND ($2::text IS NULL OR event_type = $2)
+        AND ($3::text IS NULL OR control_id = $3)
+        AND ($4::text IS NULL OR error_reason = $4)
+        AND ($5::bigint IS NULL OR id < $5)
+      ORDER BY id DESC LIMIT $6`,
+    [
+      filter.statuses?.length ? filter.statuses : null,
+      filter.eventType ?? null,
+      filter.controlId ?? null,
+      filter.errorReason ?? null,
+      filter.beforeId ?? null,
+      filter.limit ?? 100,
+    ],
+  );
+  return rows;
+}
+
+/** Ids of messages in a status, oldest first; `receivedBefore` skips ones still in flight. */
+export async function listHl7MessageIds(
+  db: Queryable,
+  status: Hl7MessageStatus,
+  options: { receivedBefore?: Date; limit?: number } = {},
+) {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id::text AS id FROM hl7_message
+      WHERE status = $1::hl7_message_status AND ($2::timestamptz IS NULL OR received_at < $2)
+      ORDER BY id LIMIT $3`,
+    [status, options.receivedBefore ?? null, options.limit ?? 1000],
+  );
+  return rows.map((row) => row.id);
+}
+
+/** Counts by status, for the CLI and the dead-letter view's header. */
+export async function countHl7Messages(db: Queryable) {
+  const { rows } = await db.query<{ status: Hl7MessageStatus; count: number }>(
+    `SELECT status::text AS status, count(*)::int AS count FROM hl7_message GROUP BY status`,
+  );
+  return Object.fromEntries(rows.map((row) => [row.status, row.count])) as Partial<
+    Record<Hl7MessageStatus, number>
+  >;
+}
+
+// ---- patients, encounters and beds as the feed sees them ----------------------------------------
+
+/**
+ * The patient an identifier names: through an A40 alias if it was merged away, else its
+ * identity row. Undefined when no patient has it.
+ */
+export async function findPatientByIdentifier(db: Queryable, authority: string, mrn: string) {
+  const { rows } = await db.query<{ id: string | null }>(
+    `SELECT coalesce(
+       (SELECT patient_id FROM hl7_patient_alias WHERE authority = $1 AND mrn = $2),
+       (SELECT patient_id FROM patient_identity WHERE authority = $1 AND mrn = $2)) AS id`,
+    [authority, clean(mrn)],
+  );
+  return rows[0]?.id ?? undefined;
+}
+
+export interface IdentityFields {
+  familyName: string | null;
+  givenName: string | null;
+  birthDate: string | null;
+  sex: string | null;
+}
+
+/** A08: the sender's current demographics replace what it sent before (empty fields stay). */
+export async function updatePatientIdentity(
+  db: Queryable,
+  patientId: string,
+  fields: IdentityFields,
+) {
+  await db.query(
+    `UPDATE patient_identity
+        SET family_name = coalesce($2, family_name), given_name = coalesce($3, given_name),
+            birth_date = coalesce($4::date, birth_date), sex = coalesce($5, sex)
+      WHERE patient_id = $1`,
+    [
+      patientId,
+      clean(fields.familyName),
+      clean(fields.givenName),
+      fields.birthDate,
+      clean(fields.sex),
+    ],
+  );
+}
+
+/**
+ * A40: `prior` is merged into `survivor`. The prior identifier becomes an alias of the
+ * survivor, aliases that named the prior patient follow, and its encounters (with their
+ * stays) now belong to the survivor. The prior patient's identity row is kept as it was.
+ */
+export async function mergePatients(
+  tx: Tx,
+  merge: {
+    survivorId: string;
+    priorId: string | null;
+    prior: { authority: string; mrn: string };
+    messageId: string;
+  },
+) {
+  await tx.query(
+    `INSERT INTO hl7_patient_alias (authority, mrn, patient_id, prior_patient_id, message_id)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (authority, mrn) DO UPDATE
+       SET patient_id = excluded.patient_id, prior_patient_id = excluded.prior_patient_id,
+           message_id = excluded.message_id`,
+    [
+      merge.prior.authority,
+      clean(merge.prior.mrn),
+      merge.survivorId,
+      merge.priorId,
+      merge.messageId,
+    ],
+  );
+  if (merge.priorId === null || merge.priorId === merge.survivorId) return 0;
+  await tx.query(`UPDATE hl7_patient_alias SET patient_id = $2 WHERE patient_id = $1`, [
+    merge.priorId,
+    merge.survivorId,
+  ]);
+  const moved = await tx.query(`UPDATE encounter SET patient_id = $2 WHERE patient_id = $1`, [
+    merge.priorId,
+    merge.survivorId,
+  ]);
+  return moved.rowCount ?? 0;
+}
+
+export async function findEncounterBySource(
+  db: Queryable,
+  sourceSystem: string,
+  sourceRef: string,
+) {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM encounter WHERE source_system = $1 AND source_ref = $2`,
+    [sourceSystem, clean(sourceRef)],
+  );
+  return rows[0]?.id;
+}
+
+export interface FeedEncounterState {
+  id: string;
+  status: 'planned' | 'in_progress' | 'finished' | 'cancelled';
+  class: string;
+  patientId: string;
+  /** The bed of the current (open) stay, if any. */
+  bedId: number | null;
+}
+
+/**
+ * Locks an encounter and says where it lies. Taken before deciding which command a message
+ * becomes; the command itself locks the same rows again in the same transaction.
+ */
+export async function lockEncounterState(tx: Tx, encounterId: string) {
+  const { rows } = await tx.query<FeedEncounterState>(
+    `SELECT e.id, e.status::text AS status, e.class::text AS class, e.patient_id AS "patientId",
+            (SELECT s.bed_id FROM bed_stay s
+              WHERE s.encounter_id = e.id AND NOT s.cancelled AND s.end_at IS NULL
+              LIMIT 1) AS "bedId"
+       FROM encounter e WHERE e.id = $1 FOR UPDATE`,
+    [encounterId],
+  );
+  return rows[0];
+}
+
+/** Encounter fields a feed keeps current that no bed command governs (A06, A07, A08). */
+export async function updateEncounterDetails(
+  db: Queryable,
+  encounterId: string,
+  fields: {
+    class?: string | null;
+    departmentId?: number | null;
+    expectedDischargeAt?: Date | null;
+  },
+) {
+  await db.query(
+    `UPDATE encounter
+        SET class = coalesce($2::encounter_class, class),
+            department_id = coalesce($3, department_id),
+            expected_discharge_at = coalesce($4, expected_discharge_at)
+      WHERE id = $1`,
+    [
+      encounterId,
+      fields.class ?? null,
+      fields.departmentId ?? null,
+      fields.expectedDischargeAt ?? null,
+    ],
+  );
+}
+
+export async function findBedByCode(db: Queryable, code: string) {
+  const { rows } = await db.query<{ id: number }>(`SELECT id FROM bed WHERE code = $1`, [
+    clean(code),
+  ]);
+  return rows[0]?.id;
+}
+
+export async function findDepartmentByCode(db: Queryable, code: string) {
+  const { rows } = await db.query<{ id: number }>(`SELECT id FROM department WHERE code = $1`, [
+    clean(code),
+  ]);
+  return rows[0]?.id;
+}
+
+/** PostgreSQL text cannot hold NUL; a mutated or binary message must still be recordable. */
+function clean<T extends string | null | undefined>(value: T): T {
+  return (typeof value === 'string' ? value.replaceAll('\u0000', '\uFFFD') : value) as T;
+}
