@@ -5,3 +5,4 @@ export * from './mimic/mimic-time.ts';
 export * from './mimic/plan-beds.ts';
 export * from './mimic/read-mimic-files.ts';
 export * from './mimic/replay-mimic.ts';
+export * from './hl7/index.ts';

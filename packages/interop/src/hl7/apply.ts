@@ -1,0 +1,371 @@
+import {
+  applyCommand,
+  ensureBed,
+  ensureDepartment,
+  ensureEncounter,
+  ensurePatient,
+  ensureRoom,
+  findBedByCode,
+  findDepartmentByCode,
+  findEncounterBySource,
+  findPatientByIdentifier,
+  getSite,
+  lockEncounterState,
+  mergePatients,
+  updateEncounterDetails,
+  updatePatientIdentity,
+  type FeedEncounterState,
+  type Tx,
+} from '@medaxis/db';
+import {
+  ErrorCode,
+  isMedaxisError,
+  liveCommandOptions,
+  MedaxisError,
+  type Command,
+  type DecideOptions,
+} from '@medaxis/domain';
+
+import type {
+  EncounterClass,
+  LocationRef,
+  MergePlan,
+  PatientRef,
+  SwapPlan,
+  VisitAction,
+  VisitPlan,
+  AdtPlan,
+  VisitRef,
+} from './plan.ts';
+
+export const hl7Source = 'hl7';
+
+export interface ApplyContext {
+  messageId: string;
+  now: Date;
+}
+
+export interface ApplyResult {
+  /** Events the message produced (none for demographics, merges, or nothing to do). */
+  eventIds: string[];
+  /** What was accepted but not applied, or applied differently than the event says. */
+  notes: string[];
+}
+
+/**
+ * Applies a plan inside the caller's transaction, through the same domain commands as the UI.
+ * Throws MedaxisError when the hospital's state refuses it; the caller rolls back then, so a
+ * refused message leaves no patient, visit or location behind.
+ */
+export async function applyPlan(tx: Tx, plan: AdtPlan, context: ApplyContext) {
+  const result: ApplyResult = { eventIds: [], notes: [...plan.notes] };
+  switch (plan.kind) {
+    case 'visit':
+      await applyVisit(tx, plan, context, result);
+      break;
+    case 'swap':
+      await applySwap(tx, plan, context, result);
+      break;
+    case 'merge':
+      await applyMerge(tx, plan, context, result);
+      break;
+  }
+  return result;
+}
+
+/**
+ * Feeds are authoritative about where patients lie: they may put a patient in a bed that has
+ * not been cleaned yet (the UI may not). Live limits on future event times still apply.
+ */
+export function feedCommandOptions(now: Date): DecideOptions {
+  return { ...liveCommandOptions(now), allowUncleanedBed: true };
+}
+
+/** Actions that create the patient and the visit when the feed has not mentioned them yet. */
+const createsVisit: ReadonlySet<VisitAction> = new Set([
+  'admit',
+  'transfer',
+  'register',
+  'preadmit',
+  'to-inpatient',
+  'to-outpatient',
+  'update',
+]);
+
+/** Actions that put the visit into the bed PV1-3 names (and so may create that bed). */
+const placesInBed: ReadonlySet<VisitAction> = new Set([
+  'admit',
+  'transfer',
+  'register',
+  'preadmit',
+  'to-inpatient',
+]);
+
+async function applyVisit(tx: Tx, plan: VisitPlan, context: ApplyContext, result: ApplyResult) {
+  const { action, visit } = plan;
+  const run = (command: Command) => runCommand(tx, command, context, result);
+
+  // Load: the patient, the visit, the bed.
+  const patientId = createsVisit.has(action)
+    ? await resolvePatient(tx, plan.patient)
+    : await findPatientByIdentifier(tx, plan.patient.authority, plan.patient.mrn);
+  if (action === 'update' && patientId) {
+    await updatePatientIdentity(tx, patientId, plan.patient);
+  }
+  if (visit.sourceRef === null) {
+    // Only register, pre-admit and update get here without a visit number (plan.ts).
+    note(result, 'no visit number (PV1-19 or PID-18): patient recorded, no visit');
+    return;
+  }
+  const encounter = await resolveEncounter(tx, visit, action, patientId, plan.location);
+  const location = plan.location
+    ? await resolveLocation(tx, plan.location, plan.at, { create: placesInBed.has(action) })
+    : undefined;
+  if (createsVisit.has(action)) {
+    await updateEncounterDetails(tx, encounter.id, {
+      class: classFor(action, visit.encounterClass),
+      departmentId: location?.departmentId ?? null,
+      expectedDischargeAt: visit.expectedDischargeAt,
+    });
+  }
+  const bedId = location?.bedId ?? null;
+  const at = plan.at;
+
+  // Decide which domain command the event is, given where the visit lies now.
+  switch (action) {
+    case 'admit':
+    case 'register':
+    case 'to-inpatient':
+      if (bedId === null) {
+        note(result, 'no bed in PV1-3: visit recorded without a bed stay');
+      } else if (encounter.bedId === bedId) {
+        note(result, 'already in this bed');
+      } else if (encounter.bedId !== null) {
+        note(result, 'the visit already lay in another bed: applied as a transfer');
+        await run({ type: 'transfer', encounterId: encounter.id, bedId, at });
+      } else {
+        await run({ type: 'admit', encounterId: encounter.id, bedId, at });
+      }
+      return;
+    case 'transfer':
+      if (bedId === null) {
+        throw new MedaxisError(ErrorCode.validation, 'no_bed_location', 'PV1-3 names no bed.');
+      } else if (encounter.bedId === bedId) {
+        note(result, 'already in this bed');
+      } else if (encounter.bedId === null) {
+        note(result, 'the visit was in no bed: applied as an admission');
+        await run({ type: 'admit', encounterId: encounter.id, bedId, at });
+      } else {
+        await run({ type: 'transfer', encounterId: encounter.id, bedId, at });
+      }
+      return;
+    case 'discharge':
+      if (encounter.bedId !== null) {
+        await run({ type: 'discharge', encounterId: encounter.id, at });
+      } else {
+        note(
+          result,
+          encounter.status === 'finished'
+            ? 'already discharged'
+            : 'the visit is in no bed: no stay to end, visit status unchanged',
+        );
+      }
+      return;
+    case 'preadmit':
+      if (bedId !== null && encounter.bedId === null) {
+        await reserveIfFree(
+          tx,
+          { type: 'reserve', bedId, encounterId: encounter.id, at },
+          context,
+          result,
+        );
+      }
+      return;
+    case 'to-outpatient':
+      if (encounter.bedId !== null) note(result, 'now outpatient: the bed stay goes on until A03');
+      return;
+    case 'update':
+      if (bedId !== null && encounter.bedId !== bedId) {
+        note(result, 'PV1-3 differs from the bed the visit lies in: A08 moves no one');
+      }
+      return;
+    case 'cancel-admit':
+      await run({ type: 'cancel-admit', encounterId: encounter.id, at });
+      return;
+    case 'cancel-transfer':
+      await run({ type: 'cancel-transfer', encounterId: encounter.id, at });
+      return;
+    case 'cancel-discharge':
+      await run({ type: 'cancel-discharge', encounterId: encounter.id, at });
+      return;
+  }
+}
+
+async function applySwap(tx: Tx, plan: SwapPlan, context: ApplyContext, result: ApplyResult) {
+  const [first, second] = await Promise.all(
+    plan.sides.map(async (side) => {
+      const id = await findEncounterBySource(tx, side.visit.sourceSystem, side.visit.sourceRef!);
+      if (!id) throw unknownVisit();
+      return id;
+    }),
+  );
+  await runCommand(
+    tx,
+    { type: 'swap', encounterId: first!, otherEncounterId: second!, at: plan.at },
+    context,
+    result,
+  );
+}
+
+/**
+ * A40, kept minimal: the surviving patient (PID) keeps its identity; the prior identifier
+ * (MRG-1) becomes an alias of it, so later messages naming it reach the survivor; the prior
+ * patient's visits and stays move to the survivor. No bed changes, so no board event.
+ */
+async function applyMerge(tx: Tx, plan: MergePlan, context: ApplyContext, result: ApplyResult) {
+  for (const merge of plan.merges) {
+    const survivorId = await resolvePatient(tx, merge.survivor);
+    const priorId = await findPatientByIdentifier(tx, merge.prior.authority, merge.prior.mrn);
+    if (priorId === survivorId) {
+      note(result, 'already merged');
+      continue;
+    }
+    const moved = await mergePatients(tx, {
+      survivorId,
+      priorId: priorId ?? null,
+      prior: merge.prior,
+      messageId: context.messageId,
+    });
+    note(
+      result,
+      priorId
+        ? `merged: ${moved} visit(s) moved to the surviving patient`
+        : 'prior identifier unknown here: kept as an alias of the surviving patient',
+    );
+  }
+}
+
+// ---- resolution ------------------------------------------------------------------------------
+
+/** The patient an identifier names (following A40 aliases), created when new. */
+async function resolvePatient(tx: Tx, patient: PatientRef): Promise<string> {
+  const known = await findPatientByIdentifier(tx, patient.authority, patient.mrn);
+  return known ?? ensurePatient(tx, patient);
+}
+
+async function resolveEncounter(
+  tx: Tx,
+  visit: VisitRef,
+  action: VisitAction,
+  patientId: string | undefined,
+  location: LocationRef | null,
+): Promise<FeedEncounterState> {
+  const sourceRef = visit.sourceRef!;
+  let id = await findEncounterBySource(tx, visit.sourceSystem, sourceRef);
+  if (!id) {
+    if (!createsVisit.has(action) || !patientId) throw unknownVisit();
+    id = await ensureEncounter(tx, {
+      patientId,
+      class: classFor(action, visit.encounterClass) ?? 'inpatient',
+      departmentId: location ? await findDepartmentByCode(tx, location.departmentCode) : null,
+      sourceSystem: visit.sourceSystem,
+      sourceRef,
+    });
+  }
+  const state = await lockEncounterState(tx, id);
+  if (!state) throw unknownVisit();
+  if (state.patientId !== patientId) {
+    // A visit number reused for another patient: applying it would move the wrong person.
+    throw new MedaxisError(
+      ErrorCode.conflict,
+      'visit_of_another_patient',
+      'The visit number in PV1-19 belongs to another patient than PID-3 names.',
+    );
+  }
+  return state;
+}
+
+/**
+ * The department and bed of PV1-3. A location not configured yet is created on first use by
+ * the actions that put a patient there, flagged for review (needs_review); the new bed's
+ * history starts at the event, so the event applies to it.
+ */
+async function resolveLocation(
+  tx: Tx,
+  location: LocationRef,
+  at: Date,
+  options: { create: boolean },
+): Promise<{ departmentId: number | null; bedId: number | null }> {
+  const bedId = location.bedCode ? await findBedByCode(tx, location.bedCode) : undefined;
+  let departmentId = await findDepartmentByCode(tx, location.departmentCode);
+  if (bedId !== undefined || !options.create) {
+    return { departmentId: departmentId ?? null, bedId: bedId ?? null };
+  }
+
+  if (departmentId === undefined) {
+    const site = await getSite(tx);
+    if (!site) {
+      throw new MedaxisError(
+        ErrorCode.notFound,
+        'no_site',
+        'No site is configured: locations cannot be created.',
+      );
+    }
+    departmentId = await ensureDepartment(tx, site.id, {
+      code: location.departmentCode,
+      name: location.departmentName,
+      kind: 'other',
+      sortOrder: 1000,
+      needsReview: true,
+    });
+  }
+  if (location.bedCode === null) return { departmentId, bedId: null };
+  const roomId = await ensureRoom(tx, departmentId, location.roomCode);
+  return {
+    departmentId,
+    bedId: await ensureBed(tx, { roomId, code: location.bedCode, since: at, needsReview: true }),
+  };
+}
+
+function classFor(action: VisitAction, fromPv1: EncounterClass | null): EncounterClass | null {
+  if (action === 'to-inpatient') return 'inpatient';
+  if (action === 'to-outpatient') return 'outpatient';
+  if (fromPv1) return fromPv1;
+  if (action === 'register') return 'outpatient';
+  return null;
+}
+
+// ---- commands --------------------------------------------------------------------------------
+
+async function runCommand(tx: Tx, command: Command, context: ApplyContext, result: ApplyResult) {
+  const applied = await applyCommand(tx, command, {
+    source: hl7Source,
+    options: feedCommandOptions(context.now),
+  });
+  result.eventIds.push(applied.eventId);
+}
+
+/** A05's bed is a wish: reserved when free, else noted; the pre-admission stands either way. */
+async function reserveIfFree(tx: Tx, command: Command, context: ApplyContext, result: ApplyResult) {
+  await tx.query('SAVEPOINT hl7_reserve');
+  try {
+    await runCommand(tx, command, context, result);
+    await tx.query('RELEASE SAVEPOINT hl7_reserve');
+  } catch (error) {
+    if (!isMedaxisError(error)) throw error;
+    await tx.query('ROLLBACK TO SAVEPOINT hl7_reserve');
+    note(result, `bed in PV1-3 not reserved: ${error.reason}`);
+  }
+}
+
+function note(result: ApplyResult, text: string) {
+  if (!result.notes.includes(text)) result.notes.push(text);
+}
+
+function unknownVisit() {
+  return new MedaxisError(
+    ErrorCode.notFound,
+    'unknown_encounter',
+    'No visit is known under this visit number (PV1-19) from this sender.',
+  );
+}
