@@ -9,6 +9,10 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Folder of the built web app (adapter-node); served on the same origin when present. */
   WEB_BUILD_DIR: z.string().optional(),
+  /** HL7 v2 over MLLP (docs/hl7.md): the listener's port, 0 to run without it. */
+  MLLP_PORT: z.coerce.number().int().min(0).max(65535).default(2575),
+  /** Interface the MLLP listener binds to; HOST by default. */
+  MLLP_HOST: z.string().optional(),
   /** Folder holding roles.json and the other policy files; the repository's config/ by default. */
   MEDAXIS_CONFIG_DIR: z.string().optional(),
 });

@@ -1,3 +1,8 @@
 export { buildServer, type ServerOptions } from './server.ts';
 export { EventHub } from './event-hub.ts';
 export { createLogger, redactedPaths } from './logger.ts';
+export {
+  startMllpListener,
+  type MllpListener,
+  type MllpListenerOptions,
+} from './mllp-listener.ts';

@@ -6,6 +6,7 @@ import { loadRoles } from '@medaxis/policy';
 
 import { readEnv } from './env.ts';
 import { createLogger } from './logger.ts';
+import { startMllpListener } from './mllp-listener.ts';
 import { buildServer } from './server.ts';
 
 const env = readEnv();
@@ -22,8 +23,20 @@ const { app } = await buildServer({ db, roles, databaseUrl: env.DATABASE_URL, lo
 await app.listen({ port: env.PORT, host: env.HOST });
 log.info({ port: env.PORT, host: env.HOST }, 'server listening');
 
+const mllp =
+  env.MLLP_PORT === 0
+    ? undefined
+    : await startMllpListener({
+        db,
+        port: env.MLLP_PORT,
+        host: env.MLLP_HOST ?? env.HOST,
+        log: log.child({ part: 'mllp' }),
+      });
+if (mllp) log.info({ port: mllp.port, host: env.MLLP_HOST ?? env.HOST }, 'mllp listening');
+
 const shutdown = async (signal: string) => {
   log.info({ signal }, 'server stopping');
+  await mllp?.close();
   await app.close();
   await db.end();
   process.exit(0);
