@@ -4,7 +4,13 @@ import { Writable } from 'node:stream';
 import type { AppRouter } from '@medaxis/api';
 import { createTestDatabase, repoRoot, type TestDatabase } from '@medaxis/db/testing';
 import { loadRoles } from '@medaxis/policy';
-import { buildServer, createLogger, type EventHub } from '@medaxis/server';
+import {
+  buildServer,
+  createLogger,
+  type BoardStream,
+  type BoardStreamOptions,
+  type EventHub,
+} from '@medaxis/server';
 import {
   createTRPCClient,
   createWSClient,
@@ -23,6 +29,8 @@ export interface Stack {
   database: TestDatabase;
   app: FastifyInstance;
   hub: EventHub;
+  /** The wall displays' feed at /board-stream. */
+  boardStream: BoardStream;
   /** Everything the server logged, one JSON line per entry. */
   logs: string[];
   /** A client over HTTP for queries and mutations and over websocket for subscriptions. */
@@ -35,6 +43,8 @@ export interface StackOptions {
   database?: TestDatabase;
   /** Serve the built web app (apps/web/build) too. */
   web?: boolean;
+  /** Bounds of the board stream, e.g. a small buffer to test a slow display quickly. */
+  boardStream?: BoardStreamOptions;
 }
 
 /** A real server on a random port over a real, migrated test database. */
@@ -48,12 +58,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   });
   const log = createLogger('info', sink);
-  const { app, hub } = await buildServer({
+  const { app, hub, boardStream } = await buildServer({
     db: database.db,
     roles: loadRoles(join(repoRoot, 'config/roles.json')),
     databaseUrl: database.url,
     log,
     webBuildDir: options.web ? join(repoRoot, 'apps/web/build') : undefined,
+    boardStream: options.boardStream,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
@@ -66,6 +77,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     database,
     app,
     hub,
+    boardStream,
     logs,
     connect() {
       const wsClient = createWSClient({

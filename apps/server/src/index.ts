@@ -1,4 +1,5 @@
 export { buildServer, type ServerOptions } from './server.ts';
+export { BoardStream, type BoardStreamOptions } from './board-stream.ts';
 export { EventHub } from './event-hub.ts';
 export { createLogger, redactedPaths } from './logger.ts';
 export {

@@ -11,6 +11,7 @@ import websocket from '@fastify/websocket';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 
+import { registerBoardStream, type BoardStream, type BoardStreamOptions } from './board-stream.ts';
 import { EventHub } from './event-hub.ts';
 
 export interface ServerOptions {
@@ -20,6 +21,8 @@ export interface ServerOptions {
   databaseUrl: string;
   log: FastifyBaseLogger;
   webBuildDir?: string | undefined;
+  /** Bounds of the wall displays' board stream; defaults suit production. */
+  boardStream?: BoardStreamOptions;
 }
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -31,6 +34,7 @@ type NodeHandler = (req: IncomingMessage, res: ServerResponse, next: () => void)
 export async function buildServer(options: ServerOptions): Promise<{
   app: FastifyInstance;
   hub: EventHub;
+  boardStream: BoardStream;
 }> {
   const { db, log } = options;
   const hub = new EventHub(db, options.databaseUrl, log.child({ part: 'event-hub' }));
@@ -73,6 +77,13 @@ export async function buildServer(options: ServerOptions): Promise<{
     } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
   } as FastifyTRPCPluginOptions<AppRouter>);
 
+  // Wall displays: the same feed as board.events, encoded once per view (board-stream.ts).
+  const boardStream = registerBoardStream(
+    app,
+    { db, feed: hub, roles: options.roles, log: log.child({ part: 'board-stream' }) },
+    options.boardStream,
+  );
+
   app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const database = await db.query('SELECT 1').then(
@@ -85,6 +96,7 @@ export async function buildServer(options: ServerOptions): Promise<{
       database,
       eventListener: hub.listening,
       subscribers: hub.subscriberCount,
+      boardStreams: boardStream.socketCount,
     });
   });
 
@@ -105,7 +117,7 @@ export async function buildServer(options: ServerOptions): Promise<{
   app.addHook('onClose', async () => {
     await hub.stop();
   });
-  return { app, hub };
+  return { app, hub, boardStream };
 }
 
 async function loadWebHandler(buildDir: string | undefined): Promise<NodeHandler | undefined> {

@@ -1,5 +1,7 @@
 import type { BoardBedRow } from '@medaxis/db';
 
+import type { boardStreamClose } from './errors.ts';
+
 /** What a board shows of one bed (defined beside the query that produces it). */
 export type BoardBed = BoardBedRow;
 
@@ -41,3 +43,13 @@ export interface BoardHeartbeat {
 }
 
 export type BoardMessage = BoardEvent | BoardHeartbeat;
+
+/**
+ * One frame of the board stream (`GET /board-stream`, wall displays), sent as JSON text. An
+ * event frame carries the id outside the event too, so a client can skip one it already has
+ * without looking inside.
+ */
+export type BoardStreamFrame = { kind: 'event'; id: string; event: BoardEvent } | BoardHeartbeat;
+
+/** The board stream's close codes by name (values in packages/api `boardStreamClose`). */
+export type BoardStreamCloseCodes = typeof boardStreamClose;

@@ -1,15 +1,23 @@
-import { lastEventId, readEventsAfter, type BedEventPayload, type EventRow } from '@medaxis/db';
+import { lastEventId } from '@medaxis/db';
 import { getSite, loadBoardBedsByDepartment, listDepartments, type BoardBedRow } from '@medaxis/db';
 import { TRPCError, tracked } from '@trpc/server';
 import { z } from 'zod';
 
-import type { BoardDepartment, BoardEvent, BoardMessage, BoardSnapshot } from './board-types.ts';
+import {
+  boardEventIn,
+  boardFeedQuery,
+  BoardCursor,
+  replayBoardEvents,
+  resolveBoardView,
+  toBoardEvent,
+  type BoardView,
+} from './board-feed.ts';
+import type { BoardDepartment, BoardMessage, BoardSnapshot } from './board-types.ts';
 import type { Context, FeedMessage } from './context.ts';
-import { departmentCode, eventId } from './inputs.ts';
+import { toTrpcError } from './errors.ts';
+import { departmentCode } from './inputs.ts';
 import { subscriberQueue } from './subscriber-queue.ts';
 import { procedure, router } from './trpc.ts';
-
-const replayPage = 500;
 
 export const boardRouter = router({
   /** Every bed of the hospital (or one department) and the id of the last event included. */
@@ -40,32 +48,30 @@ export const boardRouter = router({
 
   /**
    * Board events from `lastEventId` on: the missed ones from the event log first, then live
-   * ones as they commit, each exactly once and in order, with a heartbeat when idle.
+   * ones as they commit, each exactly once and in order, with a heartbeat when idle. Wall
+   * displays get the same feed from the server's board stream (board-feed.ts holds the rules
+   * both follow).
    */
   events: procedure
     .meta({ permission: 'board.read' })
-    .input(
-      z
-        .object({ department: departmentCode.optional(), lastEventId: eventId.optional() })
-        .strict()
-        .optional(),
-    )
+    .input(boardFeedQuery.optional())
     .subscription(async function* ({ ctx, input, signal }) {
-      const department = input?.department;
+      let view: BoardView;
+      try {
+        view = await resolveBoardView(ctx.db, input?.department, ctx.access.departments);
+      } catch (error) {
+        // Thrown inside a subscription, it would reach the client as an internal error.
+        throw toTrpcError(error);
+      }
+
       // Listen before reading the log, so nothing falls between the replay and live events.
       const queue = subscriberQueue<FeedMessage>(signal);
       const stop = ctx.feed.subscribe(queue.push);
       try {
-        let last = BigInt(input?.lastEventId ?? (await lastEventId(ctx.db)));
+        const cursor = await BoardCursor.resume(ctx.db, input?.lastEventId);
 
-        for (;;) {
-          const page = await readEventsAfter(ctx.db, last.toString(), replayPage);
-          for (const row of page) {
-            last = BigInt(row.id);
-            const event = toBoardEvent(row, department);
-            if (event) yield tracked(event.id, event as BoardMessage);
-          }
-          if (page.length < replayPage) break;
+        for await (const event of replayBoardEvents(ctx.db, cursor, view)) {
+          if (event) yield tracked(event.id, event as BoardMessage);
         }
 
         for await (const message of queue) {
@@ -73,10 +79,8 @@ export const boardRouter = router({
             yield { kind: 'heartbeat', serverTime: message.at.toISOString() };
             continue;
           }
-          const id = BigInt(message.event.id);
-          if (id <= last) continue;
-          last = id;
-          const event = toBoardEvent(message.event, department);
+          if (!cursor.advance(message.event.id)) continue;
+          const event = boardEventIn(toBoardEvent(message.event), view);
           if (event) yield tracked(event.id, event as BoardMessage);
         }
       } finally {
@@ -84,34 +88,6 @@ export const boardRouter = router({
       }
     }),
 });
-
-const boardEvents = new WeakMap<object, BoardEvent>();
-
-/**
- * The board view of an event, or undefined when it touches no bed of the department. The
- * whole-hospital view is built once per event and shared by every subscriber.
- */
-function toBoardEvent(
-  row: Omit<EventRow, 'departmentIds'>,
-  department: string | undefined,
-): BoardEvent | undefined {
-  let event = boardEvents.get(row);
-  if (!event) {
-    const payload = row.payload as Partial<BedEventPayload>;
-    event = {
-      kind: 'event',
-      id: row.id,
-      type: row.type,
-      occurredAt: row.occurredAt,
-      recordedAt: row.recordedAt,
-      beds: payload.beds ?? [],
-    };
-    boardEvents.set(row, event);
-  }
-  if (!department) return event;
-  const beds = event.beds.filter((bed) => bed.departmentCode === department);
-  return beds.length > 0 ? { ...event, beds } : undefined;
-}
 
 function groupBeds(
   departments: Awaited<ReturnType<typeof listDepartments>>,

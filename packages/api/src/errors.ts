@@ -19,3 +19,31 @@ export function toTrpcError(error: unknown): unknown {
   if (!isMedaxisError(error)) return error;
   return new TRPCError({ code: trpcCodeFor[error.code], message: error.message, cause: error });
 }
+
+/**
+ * Close codes of the board stream (`GET /board-stream`) and what a client does on each. 1008
+ * and 1011 are the standard ones; 4xxx are ours (the range RFC 6455 leaves to applications).
+ */
+export const boardStreamClose = {
+  /** Malformed query (department code, event id): a client bug, retrying will not help. */
+  invalidQuery: 1008,
+  /** The server failed, e.g. reading the event log: reconnect after a while and resume. */
+  internal: 1011,
+  /** The board fell too far behind the live feed: reconnect now and resume from its last id. */
+  fellBehind: 4001,
+  unauthorized: 4401,
+  forbidden: 4403,
+  /** No such department: the client reloads its snapshot, which says so. */
+  notFound: 4404,
+} as const;
+
+/** The one table from MedaxisError codes to board stream close codes. */
+export const boardStreamCloseFor = {
+  [ErrorCode.validation]: boardStreamClose.invalidQuery,
+  [ErrorCode.notFound]: boardStreamClose.notFound,
+  [ErrorCode.conflict]: boardStreamClose.invalidQuery,
+  [ErrorCode.badEventTime]: boardStreamClose.invalidQuery,
+  [ErrorCode.unauthorized]: boardStreamClose.unauthorized,
+  [ErrorCode.forbidden]: boardStreamClose.forbidden,
+  [ErrorCode.internal]: boardStreamClose.internal,
+} as const satisfies Record<ErrorCode, number>;

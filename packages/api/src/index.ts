@@ -1,4 +1,16 @@
 export type * from './board-types.ts';
 export type { Context, EventFeed, FeedMessage } from './context.ts';
-export { trpcCodeFor } from './errors.ts';
+export {
+  boardEventIn,
+  boardFeedQuery,
+  BoardCursor,
+  replayBoardEvents,
+  resolveBoardView,
+  toBoardEvent,
+  type BoardFeedQuery,
+  type BoardView,
+} from './board-feed.ts';
+export { boardStreamClose, boardStreamCloseFor, trpcCodeFor } from './errors.ts';
 export { appRouter, type AppRouter } from './router.ts';
+export type { DeviceView } from './devices.ts';
+export type { UserView } from './users.ts';

@@ -1,0 +1,345 @@
+import {
+  boardEventIn,
+  boardFeedQuery,
+  BoardCursor,
+  boardStreamClose,
+  boardStreamCloseFor,
+  replayBoardEvents,
+  resolveBoardView,
+  toBoardEvent,
+  type BoardStreamFrame,
+  type BoardView,
+  type EventFeed,
+  type FeedMessage,
+} from '@medaxis/api';
+import type { Db } from '@medaxis/db';
+import { ErrorCode, isMedaxisError } from '@medaxis/domain';
+import { departmentScope, grants, systemActor, type Roles } from '@medaxis/policy';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import { WebSocket } from 'ws';
+
+export interface BoardStreamOptions {
+  /**
+   * Unsent bytes a socket may hold (ws `bufferedAmount`) before the board is cut off and told
+   * to resume: a display that cannot keep up costs the server this much at most.
+   */
+  maxBufferedBytes?: number;
+  /** Live events a board may have waiting while its replay runs, with the same outcome. */
+  maxPendingEvents?: number;
+}
+
+/** About 2,500 board events: minutes of a busy hospital, far more than a healthy link holds. */
+const defaultMaxBufferedBytes = 1024 * 1024;
+/** The same bound tRPC's `board.events` queue has (packages/api subscriber-queue.ts). */
+const defaultMaxPendingEvents = 10_000;
+/** A board told to resume that does not finish the close handshake in this time is dropped. */
+const closeGraceMs = 10_000;
+/** A replay whose socket writes nothing for this long is cut off like a slow live board. */
+const stallMs = 10_000;
+/** Every this many heartbeats (5 s each) a socket must have answered the previous ping. */
+const heartbeatsPerPing = 6;
+/** A text frame: a Buffer would otherwise go out as binary and reach browsers as a Blob. */
+const textFrame = { binary: false } as const;
+
+interface ViewFeed {
+  view: BoardView;
+  boards: Set<Board>;
+}
+
+interface PendingFrame {
+  id: string;
+  frame: Buffer;
+}
+
+interface Board {
+  /** The upgrade request's id, for logs. */
+  connectionId: string;
+  socket: WebSocket;
+  feed: ViewFeed;
+  /** Live frames that arrived while the replay ran; null once the board is live. */
+  pending: PendingFrame[] | null;
+  /** Answered the last ping (or none was sent yet). */
+  alive: boolean;
+  released: boolean;
+}
+
+/**
+ * Who may watch the board stream, and which departments they may see. This is where the
+ * session or device token check goes (security issue); null refuses the socket.
+ */
+export function authorizeBoardStream(
+  _request: FastifyRequest,
+  roles: Roles,
+): readonly string[] | '*' | null {
+  // SHORTCUT(auth): until sessions and device tokens land (security issue), every board
+  // socket acts as the system actor, as every tRPC request does (server.ts createContext).
+  // The server binds to 127.0.0.1 by default until then.
+  const actor = systemActor;
+  if (!grants(roles, actor, 'board.read')) return null;
+  return departmentScope(roles, actor, 'board.read');
+}
+
+/**
+ * The wall displays' live feed, `GET /board-stream?department=<code>&lastEventId=<id>`: the
+ * same events as tRPC's `board.events` (the rules are shared, packages/api board-feed.ts)
+ * without tRPC's per-subscriber work. Each committed event is encoded once per view (the whole
+ * hospital, each watched department) and the same bytes go to every socket of that view.
+ *
+ * A socket naming a `lastEventId` first gets the events after it from the log, while the live
+ * ones are held back; then the held ones above the last replayed id; then it is live. So each
+ * event arrives once and in order, however a reconnect overlaps the live feed.
+ */
+export class BoardStream {
+  readonly #views = new Map<string, ViewFeed>();
+  readonly #maxBufferedBytes: number;
+  readonly #maxPendingEvents: number;
+  #boards = 0;
+  #heartbeats = 0;
+  #unsubscribe: (() => void) | undefined;
+  #stopped = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly feed: EventFeed,
+    private readonly roles: Roles,
+    private readonly log: FastifyBaseLogger,
+    options: BoardStreamOptions = {},
+  ) {
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? defaultMaxBufferedBytes;
+    this.#maxPendingEvents = options.maxPendingEvents ?? defaultMaxPendingEvents;
+  }
+
+  /** Boards connected to this instance, replaying or live. */
+  get socketCount(): number {
+    return this.#boards;
+  }
+
+  /** Takes one upgraded socket through validation, replay and on to the live feed. */
+  async serve(socket: WebSocket, request: FastifyRequest): Promise<void> {
+    const connectionId = String(request.id);
+
+    const query = boardFeedQuery.safeParse(request.query);
+    if (!query.success) {
+      const field = query.error.issues[0]?.path.join('.') || 'query';
+      this.log.info({ connectionId, field }, 'board stream query refused');
+      close(socket, boardStreamClose.invalidQuery, `invalid ${field}`);
+      return;
+    }
+    const scope = authorizeBoardStream(request, this.roles);
+    if (scope === null) {
+      this.log.warn({ connectionId, clientAddress: request.ip }, 'board stream not authorized');
+      close(socket, boardStreamClose.unauthorized, 'not allowed');
+      return;
+    }
+    let view: BoardView;
+    try {
+      view = await resolveBoardView(this.db, query.data.department, scope);
+    } catch (error) {
+      this.#refuse(socket, connectionId, error);
+      return;
+    }
+    if (socket.readyState !== WebSocket.OPEN || this.#stopped) return;
+
+    // Held live frames from here on, before the log is read: nothing falls in between.
+    const board = this.#register(socket, connectionId, view);
+    socket.on('close', () => this.#release(board));
+    socket.on('pong', () => (board.alive = true));
+    this.log.debug({ connectionId, view: view.key }, 'board stream opened');
+
+    try {
+      const cursor = await BoardCursor.resume(this.db, query.data.lastEventId);
+      for await (const event of replayBoardEvents(this.db, cursor, view)) {
+        if (board.released) return;
+        if (!event) continue;
+        if (!(await this.#sendPaced(board, encode({ kind: 'event', id: event.id, event })))) return;
+      }
+      // Live frames keep arriving while a paced send waits: the loop takes them as they come.
+      const pending = board.pending ?? [];
+      for (let i = 0; i < pending.length; i++) {
+        const { id, frame } = pending[i]!;
+        if (board.released) return;
+        if (!cursor.advance(id)) continue;
+        if (!(await this.#sendPaced(board, frame))) return;
+      }
+      if (board.released) return;
+      board.pending = null;
+    } catch (error) {
+      if (board.released || this.#stopped) return;
+      this.log.error({ err: error, connectionId }, 'board stream replay failed');
+      this.#release(board);
+      close(socket, boardStreamClose.internal, 'replay failed');
+    }
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const feed of this.#views.values()) {
+      for (const board of feed.boards) this.#release(board);
+    }
+  }
+
+  /** The event hub's listener: one encoding per view, the same bytes to each of its boards. */
+  readonly #onFeed = (message: FeedMessage): void => {
+    if (message.kind === 'heartbeat') {
+      this.#heartbeat(message.at);
+      return;
+    }
+
+    const whole = toBoardEvent(message.event);
+    for (const feed of this.#views.values()) {
+      const event = boardEventIn(whole, feed.view);
+      if (!event) continue;
+      const frame = encode({ kind: 'event', id: event.id, event });
+      for (const board of feed.boards) {
+        if (!board.pending) {
+          this.#send(board, frame);
+        } else if (board.pending.length < this.#maxPendingEvents) {
+          board.pending.push({ id: event.id, frame });
+        } else {
+          this.#cutOff(board);
+        }
+      }
+    }
+  };
+
+  /**
+   * One heartbeat frame for every board, replaying ones too (it carries no id). Every few
+   * beats, a ping: a display gone without closing (power cut, cable) never answers, and is
+   * dropped rather than kept until TCP gives up on it.
+   */
+  #heartbeat(at: Date) {
+    const frame = encode({ kind: 'heartbeat', serverTime: at.toISOString() });
+    const ping = ++this.#heartbeats % heartbeatsPerPing === 0;
+    for (const feed of this.#views.values()) {
+      for (const board of feed.boards) {
+        if (ping && !board.alive) {
+          this.log.info({ connectionId: board.connectionId }, 'board stream unanswered; dropped');
+          this.#release(board);
+          board.socket.terminate();
+          continue;
+        }
+        this.#send(board, frame);
+        if (ping && !board.released) {
+          board.alive = false;
+          board.socket.ping();
+        }
+      }
+    }
+  }
+
+  /**
+   * A replayed frame: one the board is owed, sent at the pace its link takes. Past the bound,
+   * it waits until the frame is written out, and cuts the board off (false) when that stalls.
+   */
+  async #sendPaced(board: Board, frame: Buffer): Promise<boolean> {
+    const socket = board.socket;
+    if (socket.bufferedAmount <= this.#maxBufferedBytes) {
+      socket.send(frame, textFrame);
+      return true;
+    }
+    let stall: NodeJS.Timeout | undefined;
+    const written = await Promise.race([
+      new Promise<boolean>((resolve) => socket.send(frame, textFrame, (error) => resolve(!error))),
+      new Promise<boolean>((resolve) => (stall = setTimeout(() => resolve(false), stallMs))),
+    ]);
+    clearTimeout(stall);
+    if (!written) this.#cutOff(board);
+    return written && !board.released;
+  }
+
+  #send(board: Board, frame: Buffer) {
+    if (board.socket.bufferedAmount > this.#maxBufferedBytes) {
+      this.#cutOff(board);
+      return;
+    }
+    board.socket.send(frame, textFrame);
+  }
+
+  /**
+   * A board that cannot keep up is closed with `fellBehind`: it reconnects and catches up from
+   * the log instead of the server holding an ever-growing backlog for it. The close frame
+   * follows what is already buffered, so the client still gets those events first.
+   */
+  #cutOff(board: Board) {
+    if (board.released) return;
+    this.log.warn(
+      {
+        connectionId: board.connectionId,
+        bufferedBytes: board.socket.bufferedAmount,
+        pendingEvents: board.pending?.length ?? 0,
+      },
+      'board fell behind; told to resume',
+    );
+    this.#release(board);
+    close(board.socket, boardStreamClose.fellBehind, 'fell behind: reconnect and resume');
+    const drop = setTimeout(() => board.socket.terminate(), closeGraceMs);
+    drop.unref();
+    board.socket.once('close', () => clearTimeout(drop));
+  }
+
+  #refuse(socket: WebSocket, connectionId: string, error: unknown) {
+    if (!isMedaxisError(error)) {
+      this.log.error({ err: error, connectionId }, 'board stream failed to open');
+      close(socket, boardStreamClose.internal, 'server error');
+      return;
+    }
+    // Refusals on access say little to the client; the log has the reason.
+    const quiet = error.code === ErrorCode.forbidden || error.code === ErrorCode.unauthorized;
+    this.log.info({ connectionId, code: error.code, reason: error.reason }, 'board stream refused');
+    close(socket, boardStreamCloseFor[error.code], quiet ? 'not allowed' : error.message);
+  }
+
+  #register(socket: WebSocket, connectionId: string, view: BoardView): Board {
+    let feed = this.#views.get(view.key);
+    if (!feed) {
+      feed = { view, boards: new Set() };
+      this.#views.set(view.key, feed);
+    }
+    const board: Board = { connectionId, socket, feed, pending: [], alive: true, released: false };
+    feed.boards.add(board);
+    this.#boards += 1;
+    // Listen only while someone watches: an idle instance adds nothing to the hub.
+    this.#unsubscribe ??= this.feed.subscribe(this.#onFeed);
+    return board;
+  }
+
+  #release(board: Board) {
+    if (board.released) return;
+    board.released = true;
+    board.pending = null;
+    board.feed.boards.delete(board);
+    if (board.feed.boards.size === 0) this.#views.delete(board.feed.view.key);
+    this.#boards -= 1;
+    if (this.#boards === 0) {
+      this.#unsubscribe?.();
+      this.#unsubscribe = undefined;
+    }
+  }
+}
+
+/**
+ * Serves the board stream on `app` (which has @fastify/websocket registered) and stops it with
+ * the server.
+ */
+export function registerBoardStream(
+  app: FastifyInstance,
+  deps: { db: Db; feed: EventFeed; roles: Roles; log: FastifyBaseLogger },
+  options: BoardStreamOptions = {},
+): BoardStream {
+  const stream = new BoardStream(deps.db, deps.feed, deps.roles, deps.log, options);
+  app.get('/board-stream', { websocket: true }, (socket, request) => stream.serve(socket, request));
+  app.addHook('onClose', (_instance, done) => {
+    stream.stop();
+    done();
+  });
+  return stream;
+}
+
+function encode(frame: BoardStreamFrame): Buffer {
+  return Buffer.from(JSON.stringify(frame));
+}
+
+/** RFC 6455 allows 123 bytes of close reason. */
+function close(socket: WebSocket, code: number, reason: string) {
+  socket.close(code, Buffer.from(reason).subarray(0, 123));
+}
