@@ -17,6 +17,7 @@ export default defineConfig({
   server: {
     proxy: {
       '/trpc': { target: apiOrigin, ws: true },
+      '/board-stream': { target: apiOrigin, ws: true },
       '/healthz': apiOrigin,
     },
   },

@@ -1,24 +1,23 @@
-import type { BoardMessage } from '@medaxis/api';
 import { describe, expect, it } from 'vitest';
 
-import { toBoardMessage } from './board-api.ts';
+import { boardStreamUrl } from './board-api.ts';
 
-describe('stream messages', () => {
-  const event: BoardMessage = {
-    kind: 'event',
-    id: '7',
-    type: 'A01',
-    occurredAt: '2026-12-03T10:00:00Z',
-    recordedAt: '2026-12-03T10:00:00Z',
-    beds: [],
-  };
+describe('board stream address', () => {
+  const page = { protocol: 'http:', host: 'medaxis.local:4000' };
 
-  it('unwraps a tracked event, which tRPC delivers as { id, data }', () => {
-    expect(toBoardMessage({ id: '7', data: event })).toBe(event);
+  it('names the department and the event to resume after', () => {
+    expect(boardStreamUrl(page, 'ICU', '812')).toBe(
+      'ws://medaxis.local:4000/board-stream?department=ICU&lastEventId=812',
+    );
   });
 
-  it('passes an untracked heartbeat through', () => {
-    const heartbeat: BoardMessage = { kind: 'heartbeat', serverTime: '2026-12-03T10:00:05Z' };
-    expect(toBoardMessage(heartbeat)).toBe(heartbeat);
+  it('asks for the whole hospital from now on when it has neither', () => {
+    expect(boardStreamUrl(page, undefined, null)).toBe('ws://medaxis.local:4000/board-stream');
+  });
+
+  it('uses a secure socket on an https page', () => {
+    expect(boardStreamUrl({ ...page, protocol: 'https:' }, undefined, '5')).toBe(
+      'wss://medaxis.local:4000/board-stream?lastEventId=5',
+    );
   });
 });

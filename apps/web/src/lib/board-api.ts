@@ -1,23 +1,12 @@
-import {
-  createTRPCClient,
-  createWSClient,
-  httpBatchLink,
-  splitLink,
-  TRPCClientError,
-  wsLink,
-} from '@trpc/client';
-import type { AppRouter, BoardMessage, BoardSnapshot } from '@medaxis/api';
+import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
+import type { AppRouter, BoardSnapshot } from '@medaxis/api';
+
+import { BoardStream, type BoardStreamHandlers } from './board-stream.ts';
+
+export type { BoardStreamHandlers } from './board-stream.ts';
 
 export interface BoardQuery {
   department?: string;
-}
-
-export interface BoardStreamHandlers {
-  /** The server accepted the subscription: it is listening for us. */
-  onStarted(): void;
-  onMessage(message: BoardMessage): void;
-  /** The subscription ended with an error; the socket itself reconnects on its own. */
-  onError(error: unknown): void;
 }
 
 export interface Unsubscribe {
@@ -25,29 +14,19 @@ export interface Unsubscribe {
 }
 
 /**
- * What the board needs from the server. An interface rather than the tRPC client itself, so the
- * board state can be tested with a fake.
+ * What the board needs from the server. An interface rather than the clients themselves, so
+ * the board state can be tested with a fake.
  */
 export interface BoardApi {
   snapshot(query: BoardQuery): Promise<BoardSnapshot>;
+  /** Live events after `lastEventId`; reconnects and resumes by itself until unsubscribed. */
   events(
     query: BoardQuery & { lastEventId: string | null },
     handlers: BoardStreamHandlers,
   ): Unsubscribe;
-  /** Calls back with true when the websocket is open, false when it is down. */
+  /** Calls back with true when the stream's socket opens, false when it drops. */
   onSocketChange(listener: (open: boolean) => void): Unsubscribe;
   close(): void;
-}
-
-/**
- * tRPC hands a `tracked()` event to the client as `{ id, data }`, an untracked one as is;
- * both arrive as the BoardMessage inside.
- */
-export function toBoardMessage(value: unknown): BoardMessage {
-  if (typeof value === 'object' && value !== null && !('kind' in value) && 'data' in value) {
-    return value.data as BoardMessage;
-  }
-  return value as BoardMessage;
 }
 
 /** A tRPC error code ('NOT_FOUND', ...) when the error carries one. */
@@ -61,56 +40,57 @@ export function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-function socketUrl(location: Location): string {
+/** `/board-stream` on the page's origin, for a department (or the hospital), from an event on. */
+export function boardStreamUrl(
+  location: Pick<Location, 'protocol' | 'host'>,
+  department: string | undefined,
+  lastEventId: string | null,
+): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}/trpc`;
+  const query = new URLSearchParams();
+  if (department !== undefined) query.set('department', department);
+  if (lastEventId !== null) query.set('lastEventId', lastEventId);
+  const search = query.size > 0 ? `?${query.toString()}` : '';
+  return `${scheme}//${location.host}/board-stream${search}`;
 }
 
-/** The board's tRPC client: queries over HTTP, the event stream over a websocket, same origin. */
+/**
+ * The board's server: the snapshot over tRPC (HTTP), live events over the board stream, a
+ * websocket made for wall displays (one encoding of each event for all of them), same origin.
+ */
 export function createBoardApi(location: Location = window.location): BoardApi {
-  const socket = createWSClient({
-    url: socketUrl(location),
-    // Reconnect quickly but not in a storm: 0.5 s, 1 s, 2 s … capped at 5 s.
-    retryDelayMs: (attempt) => Math.min(500 * 2 ** attempt, 5_000),
-    // A half-open socket (a cable pulled, a proxy gone) never closes by itself; pings find it.
-    keepAlive: { enabled: true, intervalMs: 5_000, pongTimeoutMs: 3_000 },
-  });
-  const client = createTRPCClient<AppRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === 'subscription',
-        true: wsLink({ client: socket }),
-        false: httpBatchLink({ url: '/trpc' }),
-      }),
-    ],
-  });
+  const client = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: '/trpc' })] });
+  const socketListeners = new Set<(open: boolean) => void>();
+  let stream: BoardStream | null = null;
 
   return {
     snapshot: (query) => client.board.snapshot.query(query),
 
     events(query, handlers) {
-      const input = {
-        ...(query.department === undefined ? {} : { department: query.department }),
-        ...(query.lastEventId === null ? {} : { lastEventId: query.lastEventId }),
-      };
-      const subscription = client.board.events.subscribe(input, {
-        onStarted: () => handlers.onStarted(),
-        onData: (value: unknown) => handlers.onMessage(toBoardMessage(value)),
-        onError: (error: unknown) => handlers.onError(error),
+      stream?.close();
+      const current = new BoardStream({
+        url: (lastEventId) => boardStreamUrl(location, query.department, lastEventId),
+        lastEventId: query.lastEventId,
+        handlers,
+        onSocketChange: (open) => {
+          for (const listener of socketListeners) listener(open);
+        },
       });
-      return () => subscription.unsubscribe();
+      stream = current;
+      return () => {
+        current.close();
+        if (stream === current) stream = null;
+      };
     },
 
     onSocketChange(listener) {
-      // 'pending' is tRPC's name for an open socket ready for requests.
-      const subscription = socket.connectionState.subscribe({
-        next: (state) => listener(state.state === 'pending'),
-      });
-      return () => subscription.unsubscribe();
+      socketListeners.add(listener);
+      return () => socketListeners.delete(listener);
     },
 
     close() {
-      void socket.close();
+      stream?.close();
+      stream = null;
     },
   };
 }

@@ -196,7 +196,7 @@ export class BoardState {
           this.lastHeardAt = Date.now();
         },
         onMessage: (message) => this.receive(message),
-        // The server refused or ended the stream (not a dropped socket: wsLink resumes those
+        // The server refused the stream (not a dropped socket: the stream resumes those
         // itself). Start over from a fresh snapshot so the board cannot drift.
         onError: () => {
           this.#unsubscribe?.();
