@@ -121,7 +121,7 @@ export async function findAppliedCopy(tx: Tx, payloadHash: string, exceptId: str
   const { rows } = await tx.query<{ id: string }>(
     `SELECT id::text AS id FROM hl7_message
       WHERE payload_hash = $1 AND status = 'applied' AND id <> $2
-      ORDER BY id LIMIT 1`,
+      ORDER BY hl7_message.id LIMIT 1`,
     [payloadHash, exceptId],
   );
   return rows[0]?.id;
@@ -193,7 +193,7 @@ export async function listHl7Messages(db: Queryable, filter: Hl7MessageFilter = 
         AND ($3::text IS NULL OR control_id = $3)
         AND ($4::text IS NULL OR error_reason = $4)
         AND ($5::bigint IS NULL OR id < $5)
-      ORDER BY id DESC LIMIT $6`,
+      ORDER BY hl7_message.id DESC LIMIT $6`,
     [
       filter.statuses?.length ? filter.statuses : null,
       filter.eventType ?? null,
@@ -215,7 +215,7 @@ export async function listHl7MessageIds(
   const { rows } = await db.query<{ id: string }>(
     `SELECT id::text AS id FROM hl7_message
       WHERE status = $1::hl7_message_status AND ($2::timestamptz IS NULL OR received_at < $2)
-      ORDER BY id LIMIT $3`,
+      ORDER BY hl7_message.id LIMIT $3`,
     [status, options.receivedBefore ?? null, options.limit ?? 1000],
   );
   return rows.map((row) => row.id);
@@ -334,6 +334,8 @@ export interface FeedEncounterState {
   patientId: string;
   /** The bed of the current (open) stay, if any. */
   bedId: number | null;
+  /** The latest start or end of a (not cancelled) stay: when the visit last changed beds. */
+  lastBedChangeAt: Date | null;
 }
 
 /**
@@ -345,7 +347,9 @@ export async function lockEncounterState(tx: Tx, encounterId: string) {
     `SELECT e.id, e.status::text AS status, e.class::text AS class, e.patient_id AS "patientId",
             (SELECT s.bed_id FROM bed_stay s
               WHERE s.encounter_id = e.id AND NOT s.cancelled AND s.end_at IS NULL
-              LIMIT 1) AS "bedId"
+              LIMIT 1) AS "bedId",
+            (SELECT max(greatest(s.start_at, s.end_at)) FROM bed_stay s
+              WHERE s.encounter_id = e.id AND NOT s.cancelled) AS "lastBedChangeAt"
        FROM encounter e WHERE e.id = $1 FOR UPDATE`,
     [encounterId],
   );

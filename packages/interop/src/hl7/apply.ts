@@ -130,6 +130,7 @@ async function applyVisit(tx: Tx, plan: VisitPlan, context: ApplyContext, result
   }
   const bedId = location?.bedId ?? null;
   const at = plan.at;
+  if (movesPatients.has(action)) checkNotLate(encounter, at);
 
   // Decide which domain command the event is, given where the visit lies now.
   switch (action) {
@@ -241,6 +242,33 @@ async function applyMerge(tx: Tx, plan: MergePlan, context: ApplyContext, result
       priorId
         ? `merged: ${moved} visit(s) moved to the surviving patient`
         : 'prior identifier unknown here: kept as an alias of the surviving patient',
+    );
+  }
+}
+
+/** Actions that move a patient into, between or out of beds. */
+const movesPatients: ReadonlySet<VisitAction> = new Set([
+  'admit',
+  'transfer',
+  'discharge',
+  'register',
+  'to-inpatient',
+]);
+
+/**
+ * The late-event rule (docs/hl7.md): events apply in the order they arrive, each at its own
+ * event time, and one dated before the last bed change of its visit is not applied: it would
+ * have to rewrite stays that later events built on. It is refused (AE, before_current_state)
+ * and kept, so it can be reprocessed once someone has looked at it. Cancels are checked by the
+ * state machine against what they cancel.
+ */
+function checkNotLate(encounter: FeedEncounterState, at: Date) {
+  if (encounter.lastBedChangeAt && at.getTime() < encounter.lastBedChangeAt.getTime()) {
+    throw new MedaxisError(
+      ErrorCode.badEventTime,
+      'before_current_state',
+      `Event time ${at.toISOString()} is before the visit's last bed change ` +
+        `(${encounter.lastBedChangeAt.toISOString()}).`,
     );
   }
 }
