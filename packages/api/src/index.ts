@@ -12,5 +12,3 @@ export {
 } from './board-feed.ts';
 export { boardStreamClose, boardStreamCloseFor, trpcCodeFor } from './errors.ts';
 export { appRouter, type AppRouter } from './router.ts';
-export type { DeviceView } from './devices.ts';
-export type { UserView } from './users.ts';
