@@ -1,10 +1,11 @@
 /**
- * A share of the boards, in one process: product boards are tRPC clients (`createWSClient` +
- * `wsLink`, one connection each, subscribed to `board.events` as the web board is); floor
- * boards are plain `ws` sockets. Both stamp each event on arrival in the application callback,
- * after JSON parsing, and report per event the arrival at each of their boards.
+ * A share of the boards, in one process. Floor and stream boards are plain `ws` sockets that
+ * parse each frame's JSON, as the web board does on /board-stream; tRPC boards are tRPC
+ * clients (`createWSClient` + `wsLink`, one connection each, subscribed to `board.events`).
+ * All stamp each event on arrival in the application callback, after JSON parsing, and report
+ * per event the arrival at each of their boards.
  */
-import type { AppRouter } from '@medaxis/api';
+import type { AppRouter, BoardStreamFrame } from '@medaxis/api';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
 
@@ -17,6 +18,7 @@ const config = JSON.parse(process.argv[2] ?? '{}') as ClientsConfig;
 const pending = new Map<string, { first: bigint; afterFirstUs: number[] }>();
 const completed = new Set<string>();
 const closers: (() => void)[] = [];
+let stopping = false;
 
 function fail(message: string): never {
   sendToDriver({ type: 'failed', message });
@@ -43,7 +45,7 @@ function arrived(key: string, at: bigint) {
   });
 }
 
-function connectProductBoard(): Promise<void> {
+function connectTrpcBoard(): Promise<void> {
   const wsClient = createWSClient({
     url: config.url,
     WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
@@ -75,14 +77,28 @@ function connectProductBoard(): Promise<void> {
   });
 }
 
-function connectFloorBoard(): Promise<void> {
-  const socket = new WebSocket(config.url, { perMessageDeflate: false });
+/** A floor or board-stream socket: the same client code for both, only the server differs. */
+function connectPlainBoard(): Promise<void> {
+  const url = new URL(config.url);
+  if (config.mode === 'stream') url.searchParams.set('lastEventId', config.lastEventId);
+  const socket = new WebSocket(url, { perMessageDeflate: false });
+  let last = BigInt(config.lastEventId);
   socket.on('message', (data: Buffer) => {
-    // Parsed as the tRPC client parses every frame, so both paths pay for it.
-    const message = JSON.parse(data.toString()) as { result: { id: string } };
-    arrived(message.result.id, process.hrtime.bigint());
+    // Parsed whole, as a board does, so every path pays for it.
+    const frame = JSON.parse(data.toString()) as BoardStreamFrame;
+    const at = process.hrtime.bigint();
+    if (frame.kind !== 'event') return;
+    if (config.mode === 'stream') {
+      const id = BigInt(frame.id);
+      if (id <= last) fail(`board got event ${id} after ${last}`);
+      last = id;
+    }
+    arrived(frame.id, at);
   });
   socket.on('error', (error) => fail(`socket failed: ${error.message}`));
+  socket.on('close', (code, reason) => {
+    if (!stopping) fail(`socket closed: ${code} ${reason.toString()}`);
+  });
   closers.push(() => socket.terminate());
   return new Promise((resolve) => socket.once('open', () => resolve()));
 }
@@ -97,12 +113,13 @@ process.on('message', (request: ClientsRequest) => {
     sendToDriver({ type: 'cpu', cpuMicros: user + system });
     return;
   }
+  stopping = true;
   for (const close of closers) close();
   setTimeout(() => process.exit(0), 200).unref();
 });
 process.on('disconnect', () => process.exit(1));
 
-const connect = config.mode === 'product' ? connectProductBoard : connectFloorBoard;
+const connect = config.mode === 'trpc' ? connectTrpcBoard : connectPlainBoard;
 for (let opened = 0; opened < config.boards; opened += connectBatch) {
   const batch = Math.min(connectBatch, config.boards - opened);
   await Promise.all(Array.from({ length: batch }, connect));

@@ -1,15 +1,18 @@
 /**
  * Commit → last of N boards: how long after a bed command commits the last of 1,000 subscribed
  * boards has its event, next to a floor measured in the same run (raw pg_notify and a plain
- * `ws` broadcast to as many sockets), plus server memory with 0 and with N idle boards.
+ * `ws` broadcast to as many sockets), plus server memory with 0 and with N idle boards. The
+ * product path is the board stream (/board-stream, what wall displays use); tRPC's
+ * `board.events` is measured too, for reference.
  *
  *   npm run bench:board -- [--boards 1000] [--rounds 200] [--warmup 20] [--gap-ms 20]
  *                          [--client-processes 2] [--samples file.json] [--profile]
  *
- * Processes: this driver (commits, clock, statistics), one server (floor, then product), and
- * `--client-processes` processes sharing the boards. Every time is a `process.hrtime.bigint()`
- * reading: CLOCK_MONOTONIC, which all processes of one machine share; the driver checks that
- * at start-up (each client's reading must fall inside the driver's send/receive window).
+ * Processes: this driver (commits, clock, statistics), one server at a time (the floor, the
+ * board stream, tRPC: each a fresh process) and `--client-processes` processes sharing the
+ * boards. Every time is a `process.hrtime.bigint()` reading: CLOCK_MONOTONIC, which all
+ * processes of one machine share; the driver checks that at start-up (each client's reading
+ * must fall inside the driver's send/receive window).
  * A round starts when the driver sends the transaction's COMMIT and ends when the last board
  * has parsed the event in its application callback. Loopback only; every wait is bounded and
  * the whole run gives up after 15 minutes.
@@ -367,25 +370,36 @@ async function run() {
       },
     }).finally(() => stop([floorServer]));
 
-    const productServer = start('board-server.ts', [database.url], ['--expose-gc']);
-    const product = await measurePath({
-      mode: 'product',
-      server: productServer,
+    const blockInTurn = async (round: number) => {
+      const at = new Date();
+      const command: Command =
+        round % 2 === 0
+          ? { type: 'block', bedId, reason: 'maintenance', at }
+          : { type: 'unblock', bedId, at };
+      const result = await executeCommand(commitDb, command, {
+        source: 'bench',
+        options: liveCommandOptions(at),
+      });
+      return result.eventId;
+    };
+
+    const streamServer = start('board-server.ts', [database.url, 'stream'], ['--expose-gc']);
+    const stream = await measurePath({
+      mode: 'stream',
+      server: streamServer,
+      urlPath: '/board-stream',
+      lastEventId: await lastEventId(database.db),
+      commit: blockInTurn,
+    }).finally(() => stop([streamServer]));
+
+    const trpcServer = start('board-server.ts', [database.url, 'trpc'], ['--expose-gc']);
+    const trpc = await measurePath({
+      mode: 'trpc',
+      server: trpcServer,
       urlPath: '/trpc',
       lastEventId: await lastEventId(database.db),
-      commit: async (round) => {
-        const at = new Date();
-        const command: Command =
-          round % 2 === 0
-            ? { type: 'block', bedId, reason: 'maintenance', at }
-            : { type: 'unblock', bedId, at };
-        const result = await executeCommand(commitDb, command, {
-          source: 'bench',
-          options: liveCommandOptions(at),
-        });
-        return result.eventId;
-      },
-    }).finally(() => stop([productServer]));
+      commit: blockInTurn,
+    }).finally(() => stop([trpcServer]));
 
     const { rows } = await database.db.query<{ version: string }>(
       `SELECT current_setting('server_version') AS version`,
@@ -397,8 +411,8 @@ async function run() {
         load: [loadBefore, os.loadavg()],
       }),
     );
-    console.log(describeResults(floor, product));
-    if (flags.samples) writeFileSync(flags.samples, JSON.stringify({ floor, product }));
+    console.log(describeResults(floor, stream, trpc));
+    if (flags.samples) writeFileSync(flags.samples, JSON.stringify({ floor, stream, trpc }));
   } finally {
     await commitDb.end();
     await database.drop();
@@ -423,7 +437,7 @@ async function sampleBoardEvent(db: Db, bedId: number): Promise<string> {
   return JSON.stringify(boardEventOf(row));
 }
 
-/** The whole-hospital board event, field for field as `board.events` yields it. */
+/** The whole-hospital board event, field for field as the board stream sends it. */
 function boardEventOf(row: Omit<EventRow, 'departmentIds'>) {
   const payload = row.payload as { beds?: unknown[] };
   return {
@@ -454,9 +468,10 @@ function describeRun(run: { postgres: string; eventBytes: number; load: number[]
   ].join('\n');
 }
 
-function describeResults(floor: PathResult, product: PathResult): string {
+function describeResults(floor: PathResult, stream: PathResult, trpc: PathResult): string {
   const f = summary(floor);
-  const p = summary(product);
+  const s = summary(stream);
+  const t = summary(trpc);
   const verdict = (ratio: number, target: number) =>
     `${ratio.toFixed(2)}× (target ≤ ${target}×: ${ratio <= target ? 'met' : 'missed'})`;
   return [
@@ -465,22 +480,28 @@ function describeResults(floor: PathResult, product: PathResult): string {
       '| COMMIT p50 ms | server CPU ms/event | clients CPU ms/event |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     row('floor (pg_notify + ws)', f),
-    row('product (tRPC board.events)', p),
+    row('product: board stream', s),
+    row('reference: tRPC board.events', t),
     '',
-    `- p50 product/floor: ${verdict(p.p50 / f.p50, 1.3)}`,
-    `- p99 product/floor: ${verdict(p.p99 / f.p99, 2)}`,
+    `- p50 board stream/floor: ${verdict(s.p50 / f.p50, 1.3)}`,
+    `- p99 board stream/floor: ${verdict(s.p99 / f.p99, 2)}`,
+    `- for reference, tRPC/floor: p50 ${(t.p50 / f.p50).toFixed(2)}×, ` +
+      `p99 ${(t.p99 / f.p99).toFixed(2)}×`,
     '',
     '| server memory, after a full GC | RSS MiB | heap used MiB | external + buffers MiB |',
     '|---|---:|---:|---:|',
-    memoryRow('product, 0 boards', product.memoryIdle0),
-    memoryRow(`product, ${boards} idle boards`, product.memoryIdleN),
+    memoryRow('board stream, 0 boards', stream.memoryIdle0),
+    memoryRow(`board stream, ${boards} idle boards`, stream.memoryIdleN),
+    memoryRow('tRPC, 0 boards', trpc.memoryIdle0),
+    memoryRow(`tRPC, ${boards} idle boards`, trpc.memoryIdleN),
     memoryRow('floor, 0 sockets', floor.memoryIdle0),
     memoryRow(`floor, ${boards} idle sockets`, floor.memoryIdleN),
     '',
-    `- product, per idle board: ${perBoardKib(product, 'rss')} KiB RSS, ` +
-      `${perBoardKib(product, 'heapUsed')} KiB heap`,
+    `- per idle board: board stream ${perBoardKib(stream, 'rss')} KiB RSS, ` +
+      `${perBoardKib(stream, 'heapUsed')} KiB heap; tRPC ${perBoardKib(trpc, 'rss')} KiB RSS, ` +
+      `${perBoardKib(trpc, 'heapUsed')} KiB heap`,
     `- clock check: each client process read CLOCK_MONOTONIC within the driver's IPC round ` +
-      `trip (≤ ${Math.max(floor.clockRttMs, product.clockRttMs).toFixed(2)} ms)`,
+      `trip (≤ ${Math.max(floor.clockRttMs, stream.clockRttMs, trpc.clockRttMs).toFixed(2)} ms)`,
   ].join('\n');
 }
 

@@ -26,10 +26,8 @@ if (!address || typeof address === 'string') throw new Error('server has no port
 
 listener.on('notification', ({ payload }) => {
   const id = payload ?? '';
-  // The envelope tRPC puts around a tracked subscription value, so the sizes match.
-  const frame = Buffer.from(
-    JSON.stringify({ id: 1, result: { type: 'data', id, data: { id, data: { ...event, id } } } }),
-  );
+  // The board stream's frame (BoardStreamFrame), so the sizes match the product's.
+  const frame = Buffer.from(JSON.stringify({ kind: 'event', id, event: { ...event, id } }));
   for (const client of wss.clients) client.send(frame, { binary: false });
 });
 

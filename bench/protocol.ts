@@ -32,14 +32,19 @@ export type ServerRequest =
   | { type: 'profile-stop'; file: string }
   | { type: 'stop' };
 
-export const ClientMode = { product: 'product', floor: 'floor' } as const;
+/**
+ * `floor`: plain ws sockets on the floor server. `stream`: plain ws sockets on the product's
+ * board stream (/board-stream, what wall displays use). `trpc`: tRPC clients subscribed to
+ * `board.events` (what API clients use), for reference.
+ */
+export const ClientMode = { floor: 'floor', stream: 'stream', trpc: 'trpc' } as const;
 export type ClientMode = (typeof ClientMode)[keyof typeof ClientMode];
 
 export interface ClientsConfig {
   mode: ClientMode;
   url: string;
   boards: number;
-  /** Product boards subscribe from here, as a board does after its snapshot. */
+  /** Product boards resume from here, as a board does after its snapshot. */
   lastEventId: string;
 }
 
