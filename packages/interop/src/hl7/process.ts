@@ -96,7 +96,8 @@ export class Hl7Processor {
 
   private async processFrame(id: string, frame: Buffer, peer: string): Promise<ReceivedFrame> {
     const split = splitFrame(frame);
-    if (!split.batch) {
+    // A batch without a message is answered like any unreadable message (AR).
+    if (!split.batch || split.messages.length === 0) {
       const processed = await this.processMessage(id, frame, payloadHash(frame));
       return { ids: [id], messages: [processed], ack: this.ackFor(processed) };
     }

@@ -22,9 +22,14 @@ export function startsWithBom(bytes: Uint8Array): boolean {
 export function decodeHl7Bytes(raw: Uint8Array): DecodedText {
   const hadBom = startsWithBom(raw);
   const body = hadBom ? raw.subarray(3) : raw;
+  // NUL is no character of any HL7 message; PostgreSQL text cannot hold it either.
   try {
-    return { text: utf8.decode(body), charset: 'utf-8', hadBom };
+    return { text: withoutNul(utf8.decode(body)), charset: 'utf-8', hadBom };
   } catch {
-    return { text: latin1.decode(body), charset: 'windows-1252', hadBom };
+    return { text: withoutNul(latin1.decode(body)), charset: 'windows-1252', hadBom };
   }
+}
+
+function withoutNul(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 }

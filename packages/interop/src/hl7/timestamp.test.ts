@@ -52,6 +52,10 @@ describe('HL7 timestamps', () => {
     );
   });
 
+  it('reads years below 100 as such (Date.UTC would make them 19xx)', () => {
+    expect(parseHl7Timestamp('00500101', utc)?.at.getUTCFullYear()).toBe(50);
+  });
+
   it('refuses what is not a timestamp, including impossible dates', () => {
     for (const text of ['', 'yesterday', '20260231', '2026120325', '20261203+2500', '1-2-3']) {
       expect(parseHl7Timestamp(text, utc), text).toBeUndefined();

@@ -78,17 +78,11 @@ export function parseHl7Timestamp(
     : normalizeOffset(defaults.offset);
   if (sign && (Number(offsetHours) > 14 || Number(offsetMinutes ?? 0) > 59)) return undefined;
 
-  const epochMs = offset
-    ? Date.UTC(
-        wall.year,
-        wall.month - 1,
-        wall.day,
-        wall.hour,
-        wall.minute,
-        wall.second,
-        wall.millisecond,
-      ) - offsetMs(offset)
-    : wall.toZonedDateTime(defaults.timeZone, { disambiguation: 'compatible' }).epochMilliseconds;
+  // Temporal takes an offset such as "+02:15" as a time zone; Date.UTC would read years
+  // below 100 as 19xx.
+  const epochMs = wall.toZonedDateTime(offset ?? defaults.timeZone, {
+    disambiguation: 'compatible',
+  }).epochMilliseconds;
   return { at: new Date(epochMs), precision, explicitOffset: sign !== undefined };
 }
 
@@ -102,12 +96,6 @@ function normalizeOffset(offset: string | undefined): string | undefined {
   if (!offset) return undefined;
   const match = offsetPattern.exec(offset.trim());
   return match ? `${match[1]}${match[2]}:${match[3] ?? '00'}` : undefined;
-}
-
-function offsetMs(offset: string): number {
-  const sign = offset.startsWith('-') ? -1 : 1;
-  const [hours, minutes] = offset.slice(1).split(':').map(Number);
-  return sign * ((hours ?? 0) * 60 + (minutes ?? 0)) * 60_000;
 }
 
 /** A birth date (PID-7) as YYYY-MM-DD, or undefined when it is not a plausible date. */
