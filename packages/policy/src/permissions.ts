@@ -27,6 +27,10 @@ export const permissions = [
   /** Administration. */
   'user.manage',
   'device.manage',
+  /** HL7 feed: list received messages and their outcomes (no patient data). */
+  'interface.read',
+  /** HL7 feed: reprocess stored messages (the dead-letter queue). */
+  'interface.manage',
 ] as const;
 
 export type Permission = (typeof permissions)[number];

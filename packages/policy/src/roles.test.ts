@@ -32,7 +32,15 @@ describe('config/roles.json', () => {
 
   // The permissions each role holds, spelled out: a change to the file must change this table.
   const expected: Record<string, string[]> = {
-    admin: ['board.read', 'catalog.read', 'census.read', 'user.manage', 'device.manage'],
+    admin: [
+      'board.read',
+      'catalog.read',
+      'census.read',
+      'user.manage',
+      'device.manage',
+      'interface.read',
+      'interface.manage',
+    ],
     bed_manager: [
       'board.read',
       'catalog.read',
@@ -41,6 +49,8 @@ describe('config/roles.json', () => {
       'bed.write',
       'patient.read',
       'patient.search',
+      'interface.read',
+      'interface.manage',
     ],
     charge_nurse: [
       'board.read',
