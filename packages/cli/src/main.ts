@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 
 import { registerCensus } from './commands/census.ts';
+import { registerHl7 } from './commands/hl7.ts';
 import { registerImport } from './commands/import.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerSeed } from './commands/seed.ts';
@@ -17,6 +18,7 @@ registerSimulate(program);
 registerImport(program);
 registerReplay(program);
 registerCensus(program);
+registerHl7(program);
 
 await program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`medaxis: ${error instanceof Error ? error.message : String(error)}\n`);

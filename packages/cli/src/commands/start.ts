@@ -64,8 +64,13 @@ async function start(options: StartOptions): Promise<number> {
     if (stop.received) return 0;
 
     await assertPortFree(options.port);
+    const mllpPort = await chooseMllpPort();
     const services = (['server', 'worker'] as const).map((name) =>
-      startService(name, { DATABASE_URL: database.url, PORT: String(options.port) }),
+      startService(name, {
+        DATABASE_URL: database.url,
+        PORT: String(options.port),
+        MLLP_PORT: String(mllpPort),
+      }),
     );
     cleanups.push(() => stopServices(services, stop.received));
     const serviceDied = Promise.race(
@@ -86,7 +91,7 @@ async function start(options: StartOptions): Promise<number> {
       const simulator = startSimulator(database.db, config);
       cleanups.push(() => simulator.stop());
     }
-    printWelcome(options, database.url, config);
+    printWelcome(options, database.url, config, mllpPort);
 
     const ended = await Promise.race([serviceDied, stop.promise]);
     if (ended === 'server' || ended === 'worker') {
@@ -195,7 +200,24 @@ async function stopServices(services: Service[], signal: NodeJS.Signals | undefi
 }
 
 async function assertPortFree(port: number) {
-  const inUse = await new Promise<boolean>((resolve) => {
+  if (await portInUse(port)) {
+    throw new Error(`port ${port} is in use (another medaxis start?); choose one with --port`);
+  }
+}
+
+/**
+ * The HL7 listener's port (MLLP_PORT, default 2575; 0 turns it off). A second `medaxis start`
+ * on this machine finds it taken: that one runs without the listener rather than not at all.
+ */
+async function chooseMllpPort(): Promise<number> {
+  const port = Number(process.env.MLLP_PORT ?? 2575);
+  if (port === 0 || !(await portInUse(port))) return port;
+  say(`MLLP port ${port} is in use: the HL7 listener stays off (set MLLP_PORT to move it)`);
+  return 0;
+}
+
+async function portInUse(port: number) {
+  return new Promise<boolean>((resolve) => {
     const socket = createConnection({ port, host: '127.0.0.1' });
     socket.once('connect', () => {
       socket.destroy();
@@ -203,9 +225,6 @@ async function assertPortFree(port: number) {
     });
     socket.once('error', () => resolve(false));
   });
-  if (inUse) {
-    throw new Error(`port ${port} is in use (another medaxis start?); choose one with --port`);
-  }
 }
 
 async function waitForHealth(port: number, timeoutMs = 60_000) {
@@ -225,7 +244,12 @@ async function waitForHealth(port: number, timeoutMs = 60_000) {
 
 // ---- output --------------------------------------------------------------------------------
 
-function printWelcome(options: StartOptions, databaseUrl: string, config: HospitalConfig) {
+function printWelcome(
+  options: StartOptions,
+  databaseUrl: string,
+  config: HospitalConfig,
+  mllpPort: number,
+) {
   const base = `http://localhost:${options.port}`;
   const ward = config.departments.find((d) => d.kind === 'ward') ?? config.departments[0];
   const lines = [
@@ -236,6 +260,9 @@ function printWelcome(options: StartOptions, databaseUrl: string, config: Hospit
     `  One ward      ${base}/board/${ward?.code ?? ''}`,
     `  API (tRPC)    ${base}/trpc`,
     `  Health        ${base}/healthz   ${base}/readyz`,
+    mllpPort === 0
+      ? '  HL7 (MLLP)    off'
+      : `  HL7 (MLLP)    localhost:${mllpPort}   (npx medaxis hl7 send <file|dir>)`,
     `  Database      ${redactPassword(databaseUrl)}`,
     options.simulate
       ? '  Simulator     on: an ADT or housekeeping event every 1–4 s (--no-simulate: off)'
