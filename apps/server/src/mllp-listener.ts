@@ -160,8 +160,9 @@ class Connection {
         try {
           results = await this.processor.receive(frames, this.peer);
         } catch (error) {
-          // Not stored, so not answered: drop the connection and let the sender resend.
-          this.log.error({ err: error, frames: frames.length }, 'hl7 message not stored');
+          // Not stored, or stored but not audited: not answered. Drop the connection; the
+          // sender resends (an applied message is then acknowledged as a duplicate).
+          this.log.error({ err: error, frames: frames.length }, 'hl7 message not answered');
           this.queue.length = 0;
           this.socket.destroy();
           return;

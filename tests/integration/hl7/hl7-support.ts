@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 
 import { createTestDatabase, type TestDatabase } from '@medaxis/db/testing';
-import { MllpClient, readAck } from '@medaxis/interop';
+import { MllpClient, readAck, type Hl7AuditSink } from '@medaxis/interop';
 import { createLogger, startMllpListener, type MllpListener } from '@medaxis/server';
 
 import { seedSmallHospital, type SmallHospital } from '../../support/fixtures.ts';
@@ -19,7 +19,9 @@ export interface Hl7Stack {
 }
 
 /** The MLLP listener on a real socket over a test database holding the small hospital. */
-export async function startHl7Stack(options: { seed?: boolean } = {}): Promise<Hl7Stack> {
+export async function startHl7Stack(
+  options: { seed?: boolean; audit?: Hl7AuditSink } = {},
+): Promise<Hl7Stack> {
   const database = await createTestDatabase('hl7');
   const hospital =
     options.seed === false ? { departments: {}, beds: {} } : await seedSmallHospital(database.db);
@@ -39,6 +41,7 @@ export async function startHl7Stack(options: { seed?: boolean } = {}): Promise<H
     host: '127.0.0.1',
     log,
     recoveryIntervalMs: 0,
+    processor: { audit: options.audit },
   });
   const clients = new Set<MllpClient>();
   const connect = async () => {

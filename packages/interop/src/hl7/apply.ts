@@ -48,6 +48,9 @@ export interface ApplyContext {
 export interface ApplyResult {
   /** Events the message produced (none for demographics, merges, or nothing to do). */
   eventIds: string[];
+  /** Whose data the message wrote: for the audit trail. */
+  patientIds: string[];
+  encounterIds: string[];
   /** What was accepted but not applied, or applied differently than the event says. */
   notes: string[];
 }
@@ -58,7 +61,12 @@ export interface ApplyResult {
  * refused message leaves no patient, visit or location behind.
  */
 export async function applyPlan(tx: Tx, plan: AdtPlan, context: ApplyContext) {
-  const result: ApplyResult = { eventIds: [], notes: [...plan.notes] };
+  const result: ApplyResult = {
+    eventIds: [],
+    patientIds: [],
+    encounterIds: [],
+    notes: [...plan.notes],
+  };
   switch (plan.kind) {
     case 'visit':
       await applyVisit(tx, plan, context, result);
@@ -109,6 +117,7 @@ async function applyVisit(tx: Tx, plan: VisitPlan, context: ApplyContext, result
   const patientId = createsVisit.has(action)
     ? await resolvePatient(tx, plan.patient)
     : await findPatientByIdentifier(tx, plan.patient.authority, plan.patient.mrn);
+  if (patientId) result.patientIds.push(patientId);
   if (action === 'update' && patientId) {
     await updatePatientIdentity(tx, patientId, plan.patient);
   }
@@ -118,6 +127,7 @@ async function applyVisit(tx: Tx, plan: VisitPlan, context: ApplyContext, result
     return;
   }
   const encounter = await resolveEncounter(tx, visit, action, patientId, plan.location);
+  result.encounterIds.push(encounter.id);
   const location = plan.location
     ? await resolveLocation(tx, plan.location, plan.at, { create: placesInBed.has(action) })
     : undefined;
@@ -210,6 +220,7 @@ async function applySwap(tx: Tx, plan: SwapPlan, context: ApplyContext, result: 
       return id;
     }),
   );
+  result.encounterIds.push(first!, second!);
   await runCommand(
     tx,
     { type: 'swap', encounterId: first!, otherEncounterId: second!, at: plan.at },
@@ -227,6 +238,7 @@ async function applyMerge(tx: Tx, plan: MergePlan, context: ApplyContext, result
   for (const merge of plan.merges) {
     const survivorId = await resolvePatient(tx, merge.survivor);
     const priorId = await findPatientByIdentifier(tx, merge.prior.authority, merge.prior.mrn);
+    result.patientIds.push(survivorId, ...(priorId ? [priorId] : []));
     if (priorId === survivorId) {
       note(result, 'already merged');
       continue;

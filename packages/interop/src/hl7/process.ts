@@ -23,6 +23,9 @@ import { decodeHl7Bytes } from './text.ts';
 export interface ProcessedMessage {
   id: string;
   outcome: Hl7Outcome;
+  /** Whose data an applied message wrote. */
+  patientIds?: string[];
+  encounterIds?: string[];
   header?: MessageHeader | undefined;
   encoding?: Hl7Encoding | undefined;
   /** A fault of ours (not of the message), for the caller to log; answered AE. */
@@ -40,8 +43,29 @@ export interface Hl7ProcessorOptions {
   now?: () => Date;
   /** How long the hospital's time zone is cached (it rarely changes). */
   siteCacheMs?: number;
-  /** Called after each message is applied (the audit hook; see docs/hl7.md). */
-  onApplied?: (message: ProcessedMessage) => void | Promise<void>;
+  /**
+   * The audit trail (packages/audit's AuditWriter fits): every applied message and every
+   * acknowledged retransmission is recorded, as the system with source hl7, before its ACK.
+   */
+  audit?: Hl7AuditSink | undefined;
+}
+
+/** The part of the audit writer the feed uses; `record` resolves once the row is durable. */
+export interface Hl7AuditSink {
+  record(event: {
+    source: 'hl7';
+    operation: string;
+    action: 'write';
+    actor: { kind: 'system'; id: 'system'; roles: readonly string[] };
+    purpose: 'operations';
+    resourceType: 'hl7_message';
+    resourceId: string;
+    patientIds: readonly string[];
+    encounterIds: readonly string[];
+    outcome: 'allowed';
+    reason: string | null;
+    at: Date;
+  }): Promise<unknown>;
 }
 
 /**
@@ -202,6 +226,8 @@ export class Hl7Processor {
     };
 
     // Apply: the effect and the outcome commit together, or neither does.
+    let touched: { patientIds: string[]; encounterIds: string[] } | undefined;
+    let processed: ProcessedMessage;
     try {
       const outcome = await withTransaction(this.db, async (tx) => {
         // Another processor (a reprocess, the recovery sweep) may have finished it meanwhile.
@@ -221,6 +247,7 @@ export class Hl7Processor {
           return duplicate;
         }
         const result = await applyPlan(tx, planned.plan, { messageId: id, now });
+        touched = result;
         const applied: Hl7Outcome = {
           ...known,
           status: 'applied',
@@ -232,9 +259,14 @@ export class Hl7Processor {
         return applied;
       });
       if (!outcome) return { id, outcome: await this.storedOutcome(id), header, encoding };
-      const processed = { id, outcome, header, encoding };
-      if (outcome.status === 'applied') await this.options.onApplied?.(processed);
-      return processed;
+      processed = {
+        id,
+        outcome,
+        header,
+        encoding,
+        patientIds: touched?.patientIds ?? [],
+        encounterIds: touched?.encounterIds ?? [],
+      };
     } catch (error) {
       if (!isMedaxisError(error)) return this.fail(id, known, header, encoding, error);
       const outcome: Hl7Outcome = {
@@ -249,6 +281,24 @@ export class Hl7Processor {
       await recordHl7Outcome(this.db, id, outcome);
       return { id, outcome, header, encoding };
     }
+
+    // Durable before the ACK leaves. A failure reaches the caller, which then answers nothing:
+    // the message stays applied, and the sender's resend is acknowledged as a duplicate.
+    await this.options.audit?.record({
+      source: 'hl7',
+      operation: `hl7.${planned.eventType}`,
+      action: 'write',
+      actor: { kind: 'system', id: 'system', roles: ['system'] },
+      purpose: 'operations',
+      resourceType: 'hl7_message',
+      resourceId: id,
+      patientIds: processed.patientIds ?? [],
+      encounterIds: processed.encounterIds ?? [],
+      outcome: 'allowed',
+      reason: processed.outcome.status === 'duplicate' ? 'duplicate' : null,
+      at: now,
+    });
+    return processed;
   }
 
   /** Our fault, not the message's: kept as rejected (reprocessable) and answered AE. */
