@@ -394,8 +394,16 @@ function reoccupy(bed: BedState, encounterId: string, stay: StayState, at: Date)
 
 // ---- checks ----------------------------------------------------------------------------------
 
+/**
+ * Whether the bed can take the patient at `at`. Its status is checked before the time: a bed
+ * another patient took a moment later is "occupied" to the caller, not "too early".
+ */
 function checkBedTakes(bed: BedState, encounterId: string, at: Date, options: DecideOptions) {
+  checkBedStatusTakes(bed, encounterId, options);
   checkNotBefore(at, bed.since, `the current status of bed ${bed.id}`);
+}
+
+function checkBedStatusTakes(bed: BedState, encounterId: string, options: DecideOptions) {
   switch (bed.status) {
     case BedStatus.free:
       return;
