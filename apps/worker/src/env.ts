@@ -8,11 +8,21 @@ export interface WorkerEnv {
   LOG_LEVEL: (typeof logLevels)[number];
   /** config/hospital.json: the hospital's time zone, in which scheduled jobs run. */
   HOSPITAL_CONFIG: string;
+  /** config/audit.json: retention, segment size and compaction of the audit log. */
+  AUDIT_CONFIG: string;
+  /** `stdout` or a file: a JSON-lines copy of the audit seals for a SIEM; unset for none. */
+  AUDIT_MIRROR: string | undefined;
+  /**
+   * The role the worker's connections take (packages/db createDb): `medaxis_app` unless set;
+   * empty keeps the login's role. Audit compaction and retention use the login's role.
+   */
+  DATABASE_ROLE: string;
 }
 
 const defaultHospitalConfig = fileURLToPath(
   new URL('../../../config/hospital.json', import.meta.url),
 );
+const defaultAuditConfig = fileURLToPath(new URL('../../../config/audit.json', import.meta.url));
 
 /** Every environment variable the worker reads, checked once at start-up. */
 export function readEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
@@ -27,11 +37,18 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
     problems.push(`LOG_LEVEL: must be one of ${logLevels.join(', ')}`);
   }
 
+  if (env.DATABASE_ROLE && !/^[a-z_][a-z0-9_]*$/.test(env.DATABASE_ROLE)) {
+    problems.push('DATABASE_ROLE: must be a role name (lowercase letters, digits, _)');
+  }
+
   if (problems.length > 0) throw new Error(`invalid worker environment: ${problems.join('; ')}`);
   return {
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: logLevel as WorkerEnv['LOG_LEVEL'],
     HOSPITAL_CONFIG: env.HOSPITAL_CONFIG ?? join(defaultHospitalConfig),
+    AUDIT_CONFIG: env.AUDIT_CONFIG ?? defaultAuditConfig,
+    AUDIT_MIRROR: env.AUDIT_MIRROR || undefined,
+    DATABASE_ROLE: env.DATABASE_ROLE ?? 'medaxis_app',
   };
 }
 

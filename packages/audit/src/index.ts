@@ -1,0 +1,11 @@
+export * from './canonical.ts';
+export * from './compact.ts';
+export * from './config.ts';
+export * from './event.ts';
+export * from './mirror.ts';
+export * from './retention.ts';
+export * from './seal-chain.ts';
+export * from './seal.ts';
+export * from './verify.ts';
+export { problemCodes, type AuditProblem, type ProblemCode } from './walk.ts';
+export * from './writer.ts';

@@ -1,0 +1,163 @@
+import type { Db } from '@medaxis/db';
+
+import { chainHash, genesisHash } from './canonical.ts';
+import { canonicalSeal, loadSealChain, segmentsOf, type SealEntry } from './seal-chain.ts';
+import { retentionAllows } from './retention.ts';
+import { walkChain, type AuditProblem } from './walk.ts';
+
+export interface VerifyReport {
+  ok: boolean;
+  /** Chain positions accounted for: live rows, summarized rows, rows removed by retention. */
+  rows: number;
+  liveRows: number;
+  compactedRows: number;
+  prunedRows: number;
+  seals: number;
+  headId: string;
+  /** The first broken link in chain order (rows, then seals), or null. */
+  firstProblem: AuditProblem | null;
+  problemCount: number;
+  /** The first problems found (at most 100), in chain order. */
+  problems: AuditProblem[];
+  durationMs: number;
+}
+
+const keptProblems = 100;
+
+/**
+ * Checks the whole audit log: every row's hash against the row and the hash before it
+ * (summarized rows rebuilt and hashed the same way), every segment against its seal, the seal
+ * chain entry by entry, every retention removal against the policy it names, and the head.
+ * Reads the rows once, streamed, on two connections of `db`.
+ */
+export async function verifyAuditLog(db: Db): Promise<VerifyReport> {
+  const started = performance.now();
+  const problems: AuditProblem[] = [];
+  let problemCount = 0;
+  const report = (problem: AuditProblem) => {
+    problemCount++;
+    if (problems.length < keptProblems) problems.push(problem);
+  };
+
+  const client = await db.connect();
+  const side = await db.connect();
+  try {
+    // One snapshot for the seals, the head and the rows: a flush committing meanwhile is
+    // neither half seen nor reported as a row beyond the head.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const snapshot = await client.query<{ id: string }>(`SELECT pg_export_snapshot() AS id`);
+    await side.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await side.query(`SET TRANSACTION SNAPSHOT '${snapshot.rows[0]!.id}'`);
+
+    const seals = await loadSealChain(client);
+    const sealProblems = checkSealChain(seals);
+    const segments = segmentsOf(seals);
+    const head = await client.query<{ lastId: string; lastHash: Buffer }>(
+      `SELECT last_id::text AS "lastId", last_hash AS "lastHash" FROM audit_head WHERE id = 1`,
+    );
+    const headId = Number(head.rows[0]!.lastId);
+    const sealedThrough = segments.at(-1)?.lastId ?? 0;
+    const to = Math.max(headId, sealedThrough);
+
+    const walked = await walkChain(client, side, {
+      from: 1,
+      to,
+      previous: genesisHash,
+      segments,
+      report,
+    });
+
+    const beyond = await client.query<{ id: string }>(
+      `SELECT id::text AS id FROM audit_event WHERE id > $1 ORDER BY audit_event.id LIMIT 1`,
+      [to],
+    );
+    if (beyond.rows[0]) {
+      report({
+        code: 'unexpected_row',
+        id: beyond.rows[0].id,
+        message: `row ${beyond.rows[0].id} lies beyond the chain head (${headId})`,
+      });
+    }
+    if (sealedThrough > headId) {
+      report({
+        code: 'head_mismatch',
+        id: String(headId),
+        message: `the head (${headId}) is behind the last seal (${sealedThrough})`,
+      });
+    } else if (headId > 0 && !walked.lastHash.equals(head.rows[0]!.lastHash)) {
+      report({
+        code: 'head_mismatch',
+        id: String(headId),
+        message: `the head's hash is not the hash of row ${headId}`,
+      });
+    }
+    for (const problem of sealProblems) report(problem);
+    await client.query('COMMIT');
+    await side.query('COMMIT');
+
+    return {
+      ok: problemCount === 0,
+      rows: walked.live + walked.compacted + walked.pruned,
+      liveRows: walked.live,
+      compactedRows: walked.compacted,
+      prunedRows: walked.pruned,
+      seals: seals.length,
+      headId: String(headId),
+      firstProblem: problems[0] ?? null,
+      problemCount,
+      problems,
+      durationMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    client.release();
+    side.release();
+  }
+}
+
+/**
+ * The seal chain on its own: numbered 1, 2, 3…, each entry's hash chaining from the one
+ * before, seals covering the log from row 1 without gaps or overlaps, and every compaction
+ * and retention entry naming a sealed segment (retention no earlier than its policy allows).
+ */
+export function checkSealChain(seals: readonly SealEntry[]): AuditProblem[] {
+  const problems: AuditProblem[] = [];
+  const broken = (entry: SealEntry, message: string) =>
+    problems.push({ code: 'seal_chain_broken', seal: entry.seq, message });
+  let previous = genesisHash;
+  let nextFirst = 1n;
+  const sealed = new Map<string, SealEntry>();
+  for (const [index, entry] of seals.entries()) {
+    if (entry.seq !== String(index + 1)) broken(entry, `seal entry ${entry.seq} is out of order`);
+    if (!entry.prevHash.equals(previous)) {
+      broken(entry, `seal entry ${entry.seq} does not chain to the entry before it`);
+    }
+    const { prevHash: _prevHash, hash: _hash, ...body } = entry;
+    if (!chainHash(entry.prevHash, canonicalSeal(body)).equals(entry.hash)) {
+      broken(entry, `seal entry ${entry.seq} does not match its hash`);
+    }
+    previous = entry.hash;
+
+    const key = `${entry.firstId}-${entry.lastId}`;
+    if (entry.kind === 'seal') {
+      if (BigInt(entry.firstId) !== nextFirst) {
+        broken(entry, `seal ${entry.seq} starts at row ${entry.firstId}, not ${nextFirst}`);
+      }
+      nextFirst = BigInt(entry.lastId) + 1n;
+      sealed.set(key, entry);
+      continue;
+    }
+    const segment = sealed.get(key);
+    if (!segment) {
+      broken(entry, `${entry.kind} entry ${entry.seq} names no sealed segment (${key})`);
+      continue;
+    }
+    if (entry.kind === 'retention' && !retentionAllows(entry.detail, segment, entry.createdAt)) {
+      problems.push({
+        code: 'retention_too_early',
+        seal: entry.seq,
+        message: `retention entry ${entry.seq} removed rows ${key} before ${entry.detail} ended`,
+      });
+    }
+  }
+  return problems;
+}
