@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
 import type { AppRouter } from '@medaxis/api';
+import { addUser, createSession, issueDeviceToken } from '@medaxis/auth';
 import { createTestDatabase, repoRoot, type TestDatabase } from '@medaxis/db/testing';
-import { loadRoles } from '@medaxis/policy';
+import { loadPolicyConfig, loadRoles } from '@medaxis/policy';
+import type { AuthOptions } from '@medaxis/server';
 import {
   buildServer,
   createLogger,
@@ -24,6 +27,30 @@ import WebSocket from 'ws';
 
 export type Api = TRPCClient<AppRouter>;
 
+/**
+ * Who a test client acts as: a user signed in with a role (and departments, for roles scoped
+ * to assigned ones), a wall display bound to a board (a department code, or null for the
+ * hospital), or nobody.
+ */
+export type ConnectAs =
+  { role: string; departments?: string[] } | { device: string | null } | { anonymous: true };
+
+export interface TestCredentials {
+  /** The Cookie header the client sends ('' for nobody). */
+  cookie: string;
+  username?: string;
+  password?: string;
+  userId?: string;
+  deviceToken?: string;
+}
+
+export interface Connection {
+  api: Api;
+  close(): Promise<void>;
+  /** Resolves once the user (and session) or the device token exists. */
+  credentials: Promise<TestCredentials>;
+}
+
 export interface Stack {
   baseUrl: string;
   database: TestDatabase;
@@ -34,7 +61,13 @@ export interface Stack {
   /** Everything the server logged, one JSON line per entry. */
   logs: string[];
   /** A client over HTTP for queries and mutations and over websocket for subscriptions. */
-  connect(): { api: Api; close(): Promise<void> };
+  /**
+   * A client acting as `as` (default: a signed-in bed manager) over HTTP for queries and
+   * mutations and over websocket for subscriptions, both carrying its cookie.
+   */
+  connect(as?: ConnectAs): Connection;
+  /** A device token for a wall display of `board` (null: the hospital). */
+  deviceToken(board?: string | null): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +76,8 @@ export interface StackOptions {
   database?: TestDatabase;
   /** Serve the built web app (apps/web/build) too. */
   web?: boolean;
+  /** Session policy, sign-in limits, socket checks (tests shorten them). */
+  auth?: AuthOptions;
   /** Bounds of the board stream, e.g. a small buffer to test a slow display quickly. */
   boardStream?: BoardStreamOptions;
 }
@@ -61,9 +96,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const { app, hub, boardStream } = await buildServer({
     db: database.db,
     roles: loadRoles(join(repoRoot, 'config/roles.json')),
+    policies: loadPolicyConfig(join(repoRoot, 'config')).policies,
     databaseUrl: database.url,
     log,
     webBuildDir: options.web ? join(repoRoot, 'apps/web/build') : undefined,
+    auth: options.auth,
     boardStream: options.boardStream,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -71,6 +108,42 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   if (!address || typeof address === 'string') throw new Error('server has no port');
   const baseUrl = `http://127.0.0.1:${address.port}`;
   const clients = new Set<() => Promise<void>>();
+  const roles = loadRoles(join(repoRoot, 'config/roles.json'));
+
+  const deviceToken = async (board: string | null = null) => {
+    const label = `test display ${board ?? 'hospital'}`;
+    const issued = await issueDeviceToken(
+      database.db,
+      { label, board, issuedBy: null },
+      new Date(),
+    );
+    return issued.token;
+  };
+
+  /** Creates the user and session (or device token) a test client presents. */
+  async function credentialsFor(as: ConnectAs): Promise<TestCredentials> {
+    if ('anonymous' in as) return { cookie: '' };
+    if ('device' in as) {
+      const token = await deviceToken(as.device);
+      return { cookie: `medaxis_device=${token}`, deviceToken: token };
+    }
+    // Unique across stacks sharing one database (two instances in one test).
+    const username = `${as.role.replace(/_/g, '-')}-${randomBytes(4).toString('hex')}`;
+    const password = `test password ${username}`;
+    const user = await addUser(database.db, roles, {
+      username,
+      password,
+      roles: [as.role],
+      departments: as.departments,
+    });
+    const { token } = await createSession(
+      database.db,
+      user.id,
+      { address: '127.0.0.1', userAgent: 'test' },
+      new Date(),
+    );
+    return { cookie: `medaxis_session=${token}`, username, password, userId: user.id };
+  }
 
   return {
     baseUrl,
@@ -79,10 +152,25 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     hub,
     boardStream,
     logs,
-    connect() {
+    deviceToken,
+    connect(as: ConnectAs = { role: 'bed_manager' }) {
+      const credentials = credentialsFor(as);
+      let cookie = '';
+      const ready = credentials.then((created) => {
+        cookie = created.cookie;
+      });
+      // A browser sends its cookies with the websocket upgrade; ws takes them as a header.
+      class CookieWebSocket extends WebSocket {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols, cookie ? { headers: { cookie } } : {});
+        }
+      }
       const wsClient = createWSClient({
-        url: `${baseUrl.replace('http', 'ws')}/trpc`,
-        WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+        url: async () => {
+          await ready;
+          return `${baseUrl.replace('http', 'ws')}/trpc`;
+        },
+        WebSocket: CookieWebSocket as unknown as typeof globalThis.WebSocket,
         retryDelayMs: () => 200,
       });
       const api = createTRPCClient<AppRouter>({
@@ -90,7 +178,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           splitLink({
             condition: (op) => op.type === 'subscription',
             true: wsLink({ client: wsClient }),
-            false: httpBatchLink({ url: `${baseUrl}/trpc` }),
+            false: httpBatchLink({
+              url: `${baseUrl}/trpc`,
+              headers: async () => {
+                await ready;
+                return cookie ? { cookie } : {};
+              },
+            }),
           }),
         ],
       });
@@ -99,7 +193,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         await wsClient.close();
       };
       clients.add(close);
-      return { api, close };
+      return { api, close, credentials };
     },
     async stop() {
       for (const close of [...clients]) await close();

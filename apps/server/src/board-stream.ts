@@ -1,22 +1,25 @@
 import {
-  boardEventIn,
+  boardAccess,
   boardFeedQuery,
   BoardCursor,
   boardStreamClose,
   boardStreamCloseFor,
+  presentBoardEvent,
   replayBoardEvents,
   resolveBoardView,
-  toBoardEvent,
+  type BoardAccess,
   type BoardStreamFrame,
   type BoardView,
   type EventFeed,
   type FeedMessage,
 } from '@medaxis/api';
-import type { Db } from '@medaxis/db';
+import type { Db, EventRow } from '@medaxis/db';
 import { ErrorCode, isMedaxisError } from '@medaxis/domain';
-import { departmentScope, grants, systemActor, type Roles } from '@medaxis/policy';
+import { type ConsentPolicies, type Roles } from '@medaxis/policy';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import { WebSocket } from 'ws';
+
+import type { RequestAuth } from './auth/index.ts';
 
 export interface BoardStreamOptions {
   /**
@@ -64,19 +67,21 @@ interface Board {
 }
 
 /**
- * Who may watch the board stream, and which departments they may see. This is where the
- * session or device token check goes (security issue); null refuses the socket.
+ * Who may watch the board stream: the departments they may see and what they may see of the
+ * patients (packages/api `boardAccess`, the same decision as tRPC's), for the actor of the
+ * upgrade request's session cookie or device token, resolved as for tRPC
+ * (auth/request-auth.ts); null refuses the socket. The socket is watched from then on, so it
+ * closes when its session or device token ends.
  */
-export function authorizeBoardStream(
-  _request: FastifyRequest,
-  roles: Roles,
-): readonly string[] | '*' | null {
-  // SHORTCUT(auth): until sessions and device tokens land (security issue), every board
-  // socket acts as the system actor, as every tRPC request does (server.ts createContext).
-  // The server binds to 127.0.0.1 by default until then.
-  const actor = systemActor;
-  if (!grants(roles, actor, 'board.read')) return null;
-  return departmentScope(roles, actor, 'board.read');
+export async function authorizeBoardStream(
+  request: FastifyRequest,
+  socket: WebSocket,
+  config: { roles: Roles; policies: ConsentPolicies },
+  auth: Pick<RequestAuth, 'actorForSocket'>,
+): Promise<BoardAccess | null> {
+  const actor = await auth.actorForSocket(request.raw, socket);
+  if (!actor) return null;
+  return boardAccess(config, actor, 'treatment', new Date());
 }
 
 /**
@@ -97,12 +102,16 @@ export class BoardStream {
   #heartbeats = 0;
   #unsubscribe: (() => void) | undefined;
   #stopped = false;
+  /** Live events go out one after another: showing identity may need a read first. */
+  #delivery: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Db,
     private readonly feed: EventFeed,
     private readonly roles: Roles,
+    private readonly policies: ConsentPolicies,
     private readonly log: FastifyBaseLogger,
+    private readonly auth: Pick<RequestAuth, 'actorForSocket'>,
     options: BoardStreamOptions = {},
   ) {
     this.#maxBufferedBytes = options.maxBufferedBytes ?? defaultMaxBufferedBytes;
@@ -125,15 +134,25 @@ export class BoardStream {
       close(socket, boardStreamClose.invalidQuery, `invalid ${field}`);
       return;
     }
-    const scope = authorizeBoardStream(request, this.roles);
-    if (scope === null) {
+    const access = await authorizeBoardStream(
+      request,
+      socket,
+      { roles: this.roles, policies: this.policies },
+      this.auth,
+    );
+    if (access === null) {
       this.log.warn({ connectionId, clientAddress: request.ip }, 'board stream not authorized');
       close(socket, boardStreamClose.unauthorized, 'not allowed');
       return;
     }
     let view: BoardView;
     try {
-      view = await resolveBoardView(this.db, query.data.department, scope);
+      view = await resolveBoardView(
+        this.db,
+        query.data.department,
+        access.departments,
+        access.identity,
+      );
     } catch (error) {
       this.#refuse(socket, connectionId, error);
       return;
@@ -184,10 +203,21 @@ export class BoardStream {
       this.#heartbeat(message.at);
       return;
     }
+    // Chained, so events leave in commit order even when a view waits for a read first.
+    this.#delivery = this.#delivery.then(() => this.#deliver(message.event));
+  };
 
-    const whole = toBoardEvent(message.event);
-    for (const feed of this.#views.values()) {
-      const event = boardEventIn(whole, feed.view);
+  async #deliver(row: Omit<EventRow, 'departmentIds'>) {
+    for (const feed of [...this.#views.values()]) {
+      let event;
+      try {
+        event = await presentBoardEvent(this.db, row, feed.view);
+      } catch (error) {
+        // Skipping the event would lose it: the view's boards resume from the log instead.
+        this.log.error({ err: error, eventId: row.id, view: feed.view.key }, 'board event failed');
+        for (const board of [...feed.boards]) this.#cutOff(board);
+        continue;
+      }
       if (!event) continue;
       const frame = encode({ kind: 'event', id: event.id, event });
       for (const board of feed.boards) {
@@ -200,7 +230,7 @@ export class BoardStream {
         }
       }
     }
-  };
+  }
 
   /**
    * One heartbeat frame for every board, replaying ones too (it carries no id). Every few
@@ -323,10 +353,25 @@ export class BoardStream {
  */
 export function registerBoardStream(
   app: FastifyInstance,
-  deps: { db: Db; feed: EventFeed; roles: Roles; log: FastifyBaseLogger },
+  deps: {
+    db: Db;
+    feed: EventFeed;
+    roles: Roles;
+    policies: ConsentPolicies;
+    log: FastifyBaseLogger;
+    auth: Pick<RequestAuth, 'actorForSocket'>;
+  },
   options: BoardStreamOptions = {},
 ): BoardStream {
-  const stream = new BoardStream(deps.db, deps.feed, deps.roles, deps.log, options);
+  const stream = new BoardStream(
+    deps.db,
+    deps.feed,
+    deps.roles,
+    deps.policies,
+    deps.log,
+    deps.auth,
+    options,
+  );
   app.get('/board-stream', { websocket: true }, (socket, request) => stream.serve(socket, request));
   app.addHook('onClose', (_instance, done) => {
     stream.stop();

@@ -4,8 +4,23 @@ import { z } from 'zod';
 const schema = z.object({
   DATABASE_URL: z.string().url('DATABASE_URL must be a postgresql:// URL'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  // Loopback by default: until sessions land (security issue) the API must not face a network.
+  // Loopback by default. Displays and browsers on other machines need HOST=0.0.0.0 and, as
+  // passwords and session cookies then cross the network, TLS in front of the server.
   HOST: z.string().default('127.0.0.1'),
+  /**
+   * Fastify's trustProxy: "true" (any), or the proxies' addresses/CIDRs (a comma list).
+   * Behind a proxy this gives the client's address (sign-in limits, audit) and the protocol
+   * (Secure cookies) from X-Forwarded-*; never set it without a proxy that overwrites those.
+   */
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((value): boolean | string => {
+      if (value === undefined || value === '' || value === 'false') return false;
+      return value === 'true' ? true : value;
+    }),
+  /** Secure flag of the session and device cookies: auto (set over https), always, never. */
+  COOKIE_SECURE: z.enum(['auto', 'always', 'never']).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Folder of the built web app (adapter-node); served on the same origin when present. */
   WEB_BUILD_DIR: z.string().optional(),

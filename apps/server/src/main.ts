@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { createDb } from '@medaxis/db';
-import { loadRoles } from '@medaxis/policy';
+import { ConfigError, loadPolicyConfig } from '@medaxis/policy';
 
 import { readEnv } from './env.ts';
 import { createLogger } from './logger.ts';
@@ -13,13 +13,21 @@ const env = readEnv();
 const log = createLogger(env.LOG_LEVEL);
 const configDir =
   env.MEDAXIS_CONFIG_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '../../../config');
-// An invalid roles file stops the server here, naming the file and the key.
-const roles = loadRoles(join(configDir, 'roles.json'));
+const { roles, policies } = loadPolicyFiles(configDir);
 const db = createDb(env.DATABASE_URL, { max: 20 });
 const webBuildDir =
   env.WEB_BUILD_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '../../web/build');
 
-const { app } = await buildServer({ db, roles, databaseUrl: env.DATABASE_URL, log, webBuildDir });
+const { app } = await buildServer({
+  db,
+  roles,
+  policies,
+  databaseUrl: env.DATABASE_URL,
+  log,
+  webBuildDir,
+  trustProxy: env.TRUST_PROXY,
+  auth: { secureCookies: env.COOKIE_SECURE },
+});
 await app.listen({ port: env.PORT, host: env.HOST });
 log.info({ port: env.PORT, host: env.HOST }, 'server listening');
 
@@ -43,3 +51,18 @@ const shutdown = async (signal: string) => {
 };
 process.once('SIGINT', () => void shutdown('SIGINT'));
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+/**
+ * roles.json and consent_policies.json, checked. A file that cannot be used stops the server
+ * before it listens, with one plain line naming the file and the key at fault: no stack trace
+ * to read through, and nothing served under a policy nobody wrote.
+ */
+function loadPolicyFiles(dir: string) {
+  try {
+    return loadPolicyConfig(dir);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`medaxis server: cannot start: ${error.message}\n`);
+    process.exit(1);
+  }
+}

@@ -6,21 +6,29 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { appRouter, type AppRouter, type Context } from '@medaxis/api';
 import type { Db } from '@medaxis/db';
-import { systemActor, type Roles } from '@medaxis/policy';
+import type { ConsentPolicies, Roles } from '@medaxis/policy';
 import websocket from '@fastify/websocket';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 
+import { registerAuth, type AuthOptions, type RequestAuth } from './auth/index.ts';
 import { registerBoardStream, type BoardStream, type BoardStreamOptions } from './board-stream.ts';
 import { EventHub } from './event-hub.ts';
+import { purposeOfUse } from './purpose.ts';
 
 export interface ServerOptions {
   db: Db;
   /** config/roles.json, loaded and checked before the server starts. */
   roles: Roles;
+  /** config/consent_policies.json, loaded and checked with the roles before the server starts. */
+  policies: ConsentPolicies;
   databaseUrl: string;
   log: FastifyBaseLogger;
   webBuildDir?: string | undefined;
+  /** Sessions, sign-in limits, cookies; the defaults suit production. */
+  auth?: AuthOptions;
+  /** Fastify's trustProxy (env TRUST_PROXY): off unless a proxy sets X-Forwarded-*. */
+  trustProxy?: boolean | string;
   /** Bounds of the wall displays' board stream; defaults suit production. */
   boardStream?: BoardStreamOptions;
 }
@@ -33,6 +41,7 @@ type NodeHandler = (req: IncomingMessage, res: ServerResponse, next: () => void)
  */
 export async function buildServer(options: ServerOptions): Promise<{
   app: FastifyInstance;
+  auth: RequestAuth;
   hub: EventHub;
   boardStream: BoardStream;
 }> {
@@ -41,6 +50,8 @@ export async function buildServer(options: ServerOptions): Promise<{
   const app = Fastify({
     loggerInstance: log,
     genReqId: () => randomUUID(),
+    // Behind a proxy (TRUST_PROXY): client address and protocol from X-Forwarded-*.
+    trustProxy: options.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 5000 },
     // tRPC query inputs travel in the URL: request lines are not logged, so no search term
@@ -48,6 +59,9 @@ export async function buildServer(options: ServerOptions): Promise<{
     logController: new LogController({ disableRequestLogging: true }),
   });
 
+  // Before any route: cookies, the cross-origin check and the sign-in routes (auth/index.ts).
+  const authLog = log.child({ part: 'auth' });
+  const auth = await registerAuth(app, { db, log: authLog }, options.auth);
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
@@ -55,17 +69,19 @@ export async function buildServer(options: ServerOptions): Promise<{
     keepAlive: { enabled: true, pingMs: 20_000, pongWaitMs: 5_000 },
     trpcOptions: {
       router: appRouter,
-      createContext: ({ req }): Context => ({
+      createContext: async ({ req, res, info }): Promise<Context> => ({
         db,
         feed: hub,
         requestId: String(req.id),
         now: () => new Date(),
         roles: options.roles,
-        // SHORTCUT(auth): until sessions and device tokens land (security issue), every
-        // request acts as the system actor; the enforcement point in packages/api already
-        // checks its permissions. The server binds to 127.0.0.1 by default until then.
-        actor: systemActor,
-        purpose: 'treatment',
+        policies: options.policies,
+        // The session cookie, else a device token, else null: the enforcement point then
+        // answers UNAUTHORIZED. Over the websocket, `req` is the upgrade request and `res`
+        // the socket, which closes when its session or device token ends.
+        actor: await auth.actorForContext(req, res),
+        log: 'raw' in req ? req.log : authLog,
+        purpose: purposeOfUse(req.headers, info.connectionParams as Record<string, string> | null),
         clientAddress: req.ip,
       }),
       onError: ({ error, path, type }) => {
@@ -80,7 +96,14 @@ export async function buildServer(options: ServerOptions): Promise<{
   // Wall displays: the same feed as board.events, encoded once per view (board-stream.ts).
   const boardStream = registerBoardStream(
     app,
-    { db, feed: hub, roles: options.roles, log: log.child({ part: 'board-stream' }) },
+    {
+      db,
+      feed: hub,
+      roles: options.roles,
+      policies: options.policies,
+      log: log.child({ part: 'board-stream' }),
+      auth,
+    },
     options.boardStream,
   );
 
@@ -117,7 +140,7 @@ export async function buildServer(options: ServerOptions): Promise<{
   app.addHook('onClose', async () => {
     await hub.stop();
   });
-  return { app, hub, boardStream };
+  return { app, auth, hub, boardStream };
 }
 
 async function loadWebHandler(buildDir: string | undefined): Promise<NodeHandler | undefined> {

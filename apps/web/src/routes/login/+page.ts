@@ -1,0 +1,15 @@
+import { redirect } from '@sveltejs/kit';
+
+import { fetchSession, safeNext } from '#lib/session.ts';
+
+import type { PageLoad } from './$types';
+
+export const ssr = false;
+
+/** Already signed in (or a set-up display): straight on to where the browser was going. */
+export const load: PageLoad = async ({ fetch, url }) => {
+  const next = safeNext(url.searchParams.get('next'));
+  const session = await fetchSession(fetch).catch(() => null);
+  if (session) redirect(307, next);
+  return { next };
+};
