@@ -5,10 +5,13 @@ import { startStack, type Stack } from '../support/stack.ts';
 
 let stack: Stack;
 let hospital: SmallHospital;
+/** A bed manager's session: malformed input is judged after who sends it. */
+let cookie: string;
 
 beforeAll(async () => {
   stack = await startStack();
   hospital = await seedSmallHospital(stack.database.db);
+  ({ cookie } = await stack.connect({ role: 'bed_manager' }).credentials);
 });
 
 afterAll(async () => {
@@ -18,7 +21,7 @@ afterAll(async () => {
 async function post(path: string, body: string) {
   const response = await fetch(`${stack.baseUrl}/trpc/${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', cookie },
     body,
   });
   return { status: response.status, body: await response.json() };

@@ -13,11 +13,15 @@ let stack: Stack;
 let hospital: SmallHospital;
 let api: Api;
 let closeApi: () => Promise<void>;
+/** The bed manager's session cookie the displays below present (every instance takes it). */
+let cookie: string;
 
 beforeAll(async () => {
   stack = await startStack();
   hospital = await seedSmallHospital(stack.database.db);
-  ({ api, close: closeApi } = stack.connect());
+  const connection = stack.connect({ role: 'bed_manager' });
+  ({ api, close: closeApi } = connection);
+  ({ cookie } = await connection.credentials);
 });
 
 afterAll(async () => {
@@ -31,10 +35,14 @@ interface Closed {
 }
 
 /** One display on the stream: every frame it got, and helpers to wait for events or the end. */
-function openStream(baseUrl: string, query: Record<string, string> = {}) {
+function openStream(
+  baseUrl: string,
+  query: Record<string, string> = {},
+  credentials: { cookie: string } = { cookie },
+) {
   const url = new URL('/board-stream', baseUrl.replace('http', 'ws'));
   for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
-  const socket = new WebSocket(url);
+  const socket = new WebSocket(url, credentials.cookie ? { headers: credentials } : {});
   const frames: BoardStreamFrame[] = [];
   const events: BoardEvent[] = [];
   socket.on('message', (data: Buffer, isBinary: boolean) => {
@@ -251,6 +259,13 @@ describe('board stream refusals', () => {
     const board = openStream(stack.baseUrl, query);
 
     expect(await board.closed).toEqual({ code, reason });
+    expect(board.frames).toEqual([]);
+  });
+
+  it('closes a socket that presents no session or device token with 4401', async () => {
+    const board = openStream(stack.baseUrl, {}, { cookie: '' });
+
+    expect(await board.closed).toEqual({ code: 4401, reason: 'not allowed' });
     expect(board.frames).toEqual([]);
   });
 

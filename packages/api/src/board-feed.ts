@@ -1,8 +1,19 @@
 import { lastEventId, listDepartments, readEventsAfter, type Db } from '@medaxis/db';
 import type { BedEventPayload, EventRow } from '@medaxis/db';
 import { ErrorCode, MedaxisError } from '@medaxis/domain';
+import { decideAccess, type Actor, type Purpose, type Roles } from '@medaxis/policy';
+import type { ConsentPolicies } from '@medaxis/policy';
 import { z } from 'zod';
 
+import {
+  boardIdentityOf,
+  noIdentity,
+  occupantsOf,
+  prefetchOccupants,
+  showsIdentity,
+  withInitials,
+  type BoardIdentity,
+} from './board-identity.ts';
 import type { BoardEvent } from './board-types.ts';
 import type { Access } from './context.ts';
 import { departmentCode, eventId } from './inputs.ts';
@@ -20,28 +31,69 @@ export const boardFeedQuery = z
   .strict();
 export type BoardFeedQuery = z.infer<typeof boardFeedQuery>;
 
-/** The departments one board shows: every one (`departments` null) or these codes. */
+/**
+ * What one board shows: the departments (every one when `departments` is null, or these
+ * codes), and of the patients in their beds what its access decision and their consent allow.
+ */
 export interface BoardView {
   /** Equal for boards that see the same events: they can share one encoding of each. */
   key: string;
   departments: ReadonlySet<string> | null;
+  identity: BoardIdentity;
 }
 
-const wholeHospital: BoardView = { key: '*', departments: null };
+/** What an actor's board may show: departments and identity, or null when it may not watch. */
+export interface BoardAccess {
+  departments: Access['departments'];
+  identity: BoardIdentity;
+}
+
+/**
+ * The access decision for watching a board, for a transport that does not pass the tRPC
+ * enforcement point (the board stream): the same `decideAccess`, with `board.read`.
+ */
+export function boardAccess(
+  config: { roles: Roles; policies: ConsentPolicies },
+  actor: Actor,
+  purpose: Purpose,
+  now: Date,
+): BoardAccess | null {
+  const decision = decideAccess({
+    ...config,
+    actor,
+    permission: 'board.read',
+    purpose,
+    patientData: false,
+    breakGlass: [],
+    now,
+  });
+  if (!decision.allow) return null;
+  return {
+    departments: decision.departments,
+    identity: boardIdentityOf(decision, config.policies),
+  };
+}
 
 /**
  * The view a board gets: the department it asks for, within the departments its actor may
  * see. Throws FORBIDDEN before NOT_FOUND, so a refused board cannot learn which codes exist.
+ * Without `identity` the board shows no patient identity at all.
  */
 export async function resolveBoardView(
   db: Db,
   department: string | undefined,
   scope: Access['departments'],
+  identity: BoardIdentity = noIdentity,
 ): Promise<BoardView> {
+  const view = (key: string, departments: ReadonlySet<string> | null): BoardView => ({
+    key: `${key}|${identity.key}`,
+    departments,
+    identity,
+  });
   if (department === undefined) {
-    if (scope === '*') return wholeHospital;
+    if (scope === '*') return view('*', null);
     if (scope.length === 0) throw notInScope();
-    return { key: [...scope].sort().join(','), departments: new Set(scope) };
+    return view([...scope].sort().join(','), new Set(scope));
   }
 
   if (scope !== '*' && !scope.includes(department)) throw notInScope();
@@ -53,7 +105,7 @@ export async function resolveBoardView(
       `No department ${department}.`,
     );
   }
-  return { key: department, departments: new Set([department]) };
+  return view(department, new Set([department]));
 }
 
 function notInScope() {
@@ -92,7 +144,8 @@ const replayPage = 500;
 
 /**
  * The events after the cursor, from the log, a page at a time, oldest first, moving the cursor
- * past each: with the view's part of the event, or undefined when none of its beds are in view.
+ * past each: as the view shows the event (`presentBoardEvent`), or undefined when none of its
+ * beds are in view.
  */
 export async function* replayBoardEvents(
   db: Db,
@@ -101,9 +154,15 @@ export async function* replayBoardEvents(
 ): AsyncGenerator<BoardEvent | undefined> {
   for (;;) {
     const page = await readEventsAfter(db, cursor.last.toString(), replayPage);
+    if (showsIdentity(view.identity)) {
+      prefetchOccupants(
+        db,
+        page.map((row) => ({ row, beds: toBoardEvent(row).beds })),
+      );
+    }
     for (const row of page) {
       if (!cursor.advance(row.id)) continue;
-      yield boardEventIn(toBoardEvent(row), view);
+      yield await presentBoardEvent(db, row, view);
     }
     if (page.length < replayPage) return;
   }
@@ -138,4 +197,23 @@ export function boardEventIn(event: BoardEvent, view: BoardView): BoardEvent | u
   if (!departments) return event;
   const beds = event.beds.filter((bed) => departments.has(bed.departmentCode));
   return beds.length > 0 ? { ...event, beds } : undefined;
+}
+
+/**
+ * An event as one view shows it: its beds in the view's departments, with the initials the
+ * view may show judged against consent now (so a revocation holds for every event delivered
+ * after it, replayed or live); undefined when none of its beds are in view.
+ */
+export async function presentBoardEvent(
+  db: Db,
+  row: Omit<EventRow, 'departmentIds'>,
+  view: BoardView,
+  now: Date = new Date(),
+): Promise<BoardEvent | undefined> {
+  const whole = toBoardEvent(row);
+  const event = boardEventIn(whole, view);
+  if (!event || !showsIdentity(view.identity)) return event;
+  const occupants = await occupantsOf(db, row, whole.beds);
+  const beds = withInitials(event.beds, occupants, view.identity, now);
+  return beds === event.beds ? event : { ...event, beds };
 }

@@ -1,17 +1,23 @@
 import { lastEventId } from '@medaxis/db';
 import { getSite, loadBoardBedsByDepartment, listDepartments, type BoardBedRow } from '@medaxis/db';
+import { ErrorCode, MedaxisError } from '@medaxis/domain';
 import { TRPCError, tracked } from '@trpc/server';
 import { z } from 'zod';
 
 import {
-  boardEventIn,
   boardFeedQuery,
   BoardCursor,
+  presentBoardEvent,
   replayBoardEvents,
   resolveBoardView,
-  toBoardEvent,
   type BoardView,
 } from './board-feed.ts';
+import {
+  boardIdentityOf,
+  currentOccupants,
+  showsIdentity,
+  withInitials,
+} from './board-identity.ts';
 import type { BoardDepartment, BoardMessage, BoardSnapshot } from './board-types.ts';
 import type { Context, FeedMessage } from './context.ts';
 import { toTrpcError } from './errors.ts';
@@ -25,10 +31,18 @@ export const boardRouter = router({
     .meta({ permission: 'board.read' })
     .input(z.object({ department: departmentCode.optional() }).strict().optional())
     .query(async ({ ctx, input }): Promise<BoardSnapshot> => {
+      // A wall display (or a ward's user) sees only the departments in its scope: asking for
+      // another is refused before NOT_FOUND, so codes cannot be probed; the whole site narrows.
+      const scope = ctx.access.departments;
+      const inScope = (code: string) => scope === '*' || scope.includes(code);
+      if (input?.department && !inScope(input.department)) {
+        throw new MedaxisError(ErrorCode.forbidden, 'department_not_in_scope', 'Not allowed.');
+      }
+
       // Read the event id first: an event committed while the beds are read is then replayed
       // to the subscriber rather than missed (applying it twice is harmless, it sets state).
       const last = await lastEventId(ctx.db);
-      const [site, departments, beds] = await Promise.all([
+      const [site, departments, rows] = await Promise.all([
         getSite(ctx.db),
         listDepartments(ctx.db),
         loadBoardBedsByDepartment(ctx.db, input?.department),
@@ -36,11 +50,21 @@ export const boardRouter = router({
       if (input?.department && !departments.some((d) => d.code === input.department)) {
         throw new TRPCError({ code: 'NOT_FOUND', message: `No department ${input.department}.` });
       }
+      // Initials where this board's decision and each patient's consent allow, as of now.
+      const now = ctx.now();
+      const identity = boardIdentityOf(ctx.access.decision, ctx.policies);
+      const beds = showsIdentity(identity)
+        ? withInitials(rows, await currentOccupants(ctx.db, rows, now), identity, now)
+        : rows;
       return {
         site: site
           ? { code: site.code, name: site.name, timeZone: site.timeZone }
           : { code: 'MEDAXIS', name: 'MedAxis', timeZone: 'UTC' },
-        departments: groupBeds(departments, beds, input?.department),
+        departments: groupBeds(
+          departments.filter((d) => inScope(d.code)),
+          beds,
+          input?.department,
+        ),
         lastEventId: last,
         serverTime: ctx.now().toISOString(),
       };
@@ -58,7 +82,12 @@ export const boardRouter = router({
     .subscription(async function* ({ ctx, input, signal }) {
       let view: BoardView;
       try {
-        view = await resolveBoardView(ctx.db, input?.department, ctx.access.departments);
+        view = await resolveBoardView(
+          ctx.db,
+          input?.department,
+          ctx.access.departments,
+          boardIdentityOf(ctx.access.decision, ctx.policies),
+        );
       } catch (error) {
         // Thrown inside a subscription, it would reach the client as an internal error.
         throw toTrpcError(error);
@@ -80,7 +109,7 @@ export const boardRouter = router({
             continue;
           }
           if (!cursor.advance(message.event.id)) continue;
-          const event = boardEventIn(toBoardEvent(message.event), view);
+          const event = await presentBoardEvent(ctx.db, message.event, view);
           if (event) yield tracked(event.id, event as BoardMessage);
         }
       } finally {

@@ -1,5 +1,15 @@
+import type { AuditLogger } from '@medaxis/auth';
 import type { Db, EventRow } from '@medaxis/db';
-import type { Actor, Permission, Purpose, Roles } from '@medaxis/policy';
+import type {
+  AccessGranted,
+  Actor,
+  ConsentPolicies,
+  FieldMask,
+  Permission,
+  Purpose,
+  Roles,
+  RowFilter,
+} from '@medaxis/policy';
 
 /** A live source of committed events, fed by the server's single LISTEN connection. */
 export interface EventFeed {
@@ -20,11 +30,18 @@ export interface Context {
   now: () => Date;
   /** Roles and permissions from config/roles.json, loaded and checked at start-up. */
   roles: Roles;
+  /** config/consent_policies.json, loaded and checked against the roles at start-up. */
+  policies: ConsentPolicies;
   /** Who is asking; null when the request carries no valid session or device token. */
   actor: Actor | null;
   /** Purpose of use the client declared (header `x-purpose-of-use`), default treatment. */
   purpose: Purpose;
   clientAddress: string | null;
+  /**
+   * The request's logger, for the auth audit hook (packages/auth audit-hook.ts) until the audit
+   * log records those events itself; without it they go to stderr.
+   */
+  log?: AuditLogger;
 }
 
 /** What the enforcement point grants a request, added to the context of every procedure. */
@@ -33,6 +50,23 @@ export interface Access {
   permission: Permission;
   /** Department codes the actor may see under this permission, or '*' for all. */
   departments: readonly string[] | '*';
+  /** The purpose of use the request was granted under: what the audit trail records. */
+  purpose: Purpose;
+  /** Which patients the request may see; patient repository functions require it. */
+  filter: RowFilter;
+  /** Which identity fields of those patients it may see. */
+  mask: FieldMask;
+  /** A break-glass override is in effect: what only it reveals is flagged for review. */
+  breakGlass: boolean;
+  /** The whole decision, for what filter and mask alone do not say (board initials). */
+  decision: AccessGranted;
+  /**
+   * The patients the call read or wrote, as procedures report them (`touch`), for the audit
+   * row of a `patientData` procedure; `breakGlassPatients` are those only an override revealed.
+   */
+  touched: ReadonlySet<string>;
+  breakGlassPatients: ReadonlySet<string>;
+  touch(patientIds: Iterable<string>, options?: { breakGlass?: boolean }): void;
 }
 
 /** Every procedure declares the permission it needs; one without is unreachable. */

@@ -15,9 +15,15 @@ const messageId = z.string().regex(/^\d{1,19}$/, 'expected a decimal message id'
 const listInput = z
   .object({
     status: z.array(z.enum(hl7MessageStatuses)).max(hl7MessageStatuses.length).optional(),
-    eventType: z.string().regex(/^[A-Z0-9]{1,8}$/).optional(),
+    eventType: z
+      .string()
+      .regex(/^[A-Z0-9]{1,8}$/)
+      .optional(),
     controlId: z.string().min(1).max(200).optional(),
-    reason: z.string().regex(/^[a-z0-9_]{1,64}$/).optional(),
+    reason: z
+      .string()
+      .regex(/^[a-z0-9_]{1,64}$/)
+      .optional(),
     beforeId: messageId.optional(),
     limit: z.number().int().min(1).max(500).default(100),
   })

@@ -1,14 +1,19 @@
 export type * from './board-types.ts';
 export type { Context, EventFeed, FeedMessage } from './context.ts';
 export {
+  boardAccess,
   boardEventIn,
   boardFeedQuery,
   BoardCursor,
+  presentBoardEvent,
   replayBoardEvents,
   resolveBoardView,
   toBoardEvent,
+  type BoardAccess,
   type BoardFeedQuery,
   type BoardView,
 } from './board-feed.ts';
 export { boardStreamClose, boardStreamCloseFor, trpcCodeFor } from './errors.ts';
 export { appRouter, type AppRouter } from './router.ts';
+export type { DeviceView } from './devices.ts';
+export type { UserView } from './users.ts';

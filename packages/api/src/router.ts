@@ -1,16 +1,26 @@
 import { boardRouter } from './board.ts';
+import { breakGlassRouter } from './break-glass.ts';
 import { catalogRouter, censusRouter } from './catalog.ts';
 import { adtRouter, bedsRouter } from './commands.ts';
 import { hl7Router } from './hl7.ts';
+import { devicesRouter } from './devices.ts';
+import { consentRouter } from './consent.ts';
+import { patientsRouter } from './patients.ts';
 import { router } from './trpc.ts';
+import { usersRouter } from './users.ts';
 
 export const appRouter = router({
   adt: adtRouter,
   beds: bedsRouter,
   board: boardRouter,
+  breakGlass: breakGlassRouter,
   catalog: catalogRouter,
   census: censusRouter,
   hl7: hl7Router,
+  devices: devicesRouter,
+  consent: consentRouter,
+  patients: patientsRouter,
+  users: usersRouter,
 });
 
 export type AppRouter = typeof appRouter;

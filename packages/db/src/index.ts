@@ -1,5 +1,5 @@
-export * from './board-occupants.ts';
 export * from './auth.ts';
+export * from './board-occupants.ts';
 export * from './board.ts';
 export * from './break-glass.ts';
 export * from './catalog.ts';

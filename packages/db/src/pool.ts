@@ -7,8 +7,26 @@ export type Queryable = pg.Pool | pg.PoolClient;
 // bigint (int8) columns come back as strings by default; event ids stay strings on purpose
 // (they exceed 2^53 in long-lived installations), counts are cast to int in SQL.
 
-export function createDb(connectionString: string, options: { max?: number } = {}): Db {
-  const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
+export interface DbOptions {
+  max?: number;
+  /**
+   * A role every connection of the pool takes on at start-up (`SET ROLE` as a connection
+   * option, so a role the login may not take fails the connection instead of silently keeping
+   * the login's rights): `medaxis_app` for the server and the worker, which may not change
+   * or delete audit rows (prisma/migrations/…_audit).
+   */
+  role?: string | undefined;
+}
+
+export function createDb(connectionString: string, options: DbOptions = {}): Db {
+  if (options.role && !/^[a-z_][a-z0-9_]*$/.test(options.role)) {
+    throw new Error(`invalid database role name: ${options.role}`);
+  }
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 10,
+    ...(options.role ? { options: `-c role=${options.role}` } : {}),
+  });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   return pool;

@@ -1,8 +1,10 @@
+import { join } from 'node:path';
+
 import { z } from 'zod';
 
 import { purposes } from './actor.ts';
 import { ConfigError, keyOf, parseWith, readJsonFile } from './config.ts';
-import type { Roles } from './roles.ts';
+import { loadRoles, type Roles } from './roles.ts';
 
 const common = {
   description: z.string().min(1),
@@ -82,4 +84,13 @@ export function parseConsentPolicies(
     policies.set(name, { ...policy, name });
   }
   return { policies, breakGlass: parsed.breakGlass };
+}
+
+/**
+ * roles.json and consent_policies.json from one folder (config/), each checked, the consent
+ * file against the roles it names. Throws ConfigError naming the file and the key.
+ */
+export function loadPolicyConfig(dir: string): { roles: Roles; policies: ConsentPolicies } {
+  const roles = loadRoles(join(dir, 'roles.json'));
+  return { roles, policies: loadConsentPolicies(join(dir, 'consent_policies.json'), roles) };
 }

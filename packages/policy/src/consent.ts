@@ -72,7 +72,7 @@ export type ConsentState = ReadonlyMap<string, ConsentDecision>;
  * Records of policies the file no longer defines have no effect.
  *
  * packages/db evaluates the same rule in SQL for lists and counts (`consentVisibilitySql`);
- * tests/integration/consent-rule.test.ts holds the two to the same answers.
+ * packages/db/test/consent-rule.int.test.ts holds the two to the same answers.
  */
 export function consentState(
   records: readonly ConsentRecord[],

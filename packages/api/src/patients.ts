@@ -1,0 +1,166 @@
+import {
+  countInpatients,
+  exportInpatients,
+  getPatient,
+  listInpatients,
+  searchPatients,
+  type PatientAccess,
+  type PatientRead,
+  type PatientView,
+} from '@medaxis/db';
+import { ErrorCode, MedaxisError } from '@medaxis/domain';
+import type { IdentityField } from '@medaxis/policy';
+import { stringify } from 'csv-stringify/sync';
+import { z } from 'zod';
+
+import type { Access } from './context.ts';
+import { departmentCode } from './inputs.ts';
+import { procedure, router } from './trpc.ts';
+
+/*
+ * A minimal patient data API (the full patient service is a later issue): one patient, search,
+ * the patients in beds per department (list, count, export). Every read goes through the
+ * request's access decision: the repository functions take its row filter and field mask.
+ */
+
+export const patientId = z.uuid();
+
+/** The request's grant over patients, as the repository functions require it. */
+export function patientAccess(access: Access): PatientAccess {
+  return { filter: access.filter, mask: access.mask };
+}
+
+/** Reports what a read touched (for the audit row) and hands back the views. */
+function reported(access: Access, reads: readonly PatientRead[]): PatientView[] {
+  for (const read of reads) {
+    access.touch([read.touchedPatientId], { breakGlass: read.view.breakGlass });
+  }
+  return reads.map((read) => read.view);
+}
+
+/** A department asked for must be one the request may see; FORBIDDEN says no more. */
+export function checkDepartment(access: Access, department: string | undefined) {
+  if (department === undefined || access.departments === '*') return;
+  if (!access.departments.includes(department)) {
+    throw new MedaxisError(ErrorCode.forbidden, 'department_not_in_scope', 'Not allowed.');
+  }
+}
+
+const search = z
+  .object({
+    mrn: z.string().trim().min(1).max(64).optional(),
+    name: z.string().trim().min(2).max(100).optional(),
+    birthDate: z.iso.date().optional(),
+    limit: z.number().int().min(1).max(100).default(25),
+  })
+  .strict()
+  .refine((value) => value.mrn ?? value.name ?? value.birthDate, {
+    message: 'give an MRN, a name or a birth date',
+  });
+
+const inBed = { department: departmentCode.optional() };
+
+/** Export columns: identity ones only where the mask shows the field. */
+const exportColumns: { key: keyof PatientView; field?: IdentityField }[] = [
+  { key: 'patientId', field: 'patientId' },
+  { key: 'encounterId', field: 'patientId' },
+  { key: 'mrn', field: 'mrn' },
+  { key: 'authority', field: 'mrn' },
+  { key: 'familyName', field: 'name' },
+  { key: 'givenName', field: 'name' },
+  { key: 'birthDate', field: 'birthDate' },
+  { key: 'sex', field: 'sex' },
+  { key: 'departmentCode' },
+  { key: 'bedCode' },
+  { key: 'inBedSince' },
+  { key: 'encounterClass' },
+];
+
+export const patientsRouter = router({
+  /** One patient; NOT_FOUND alike for one that does not exist and one out of view. */
+  get: procedure
+    .meta({ permission: 'patient.read', patientData: 'read' })
+    .input(z.object({ id: patientId }).strict())
+    .query(async ({ ctx, input }) => {
+      const read = await getPatient(ctx.db, patientAccess(ctx.access), input.id);
+      return reported(ctx.access, [read])[0]!;
+    }),
+
+  /** Patients matching every criterion given; `total` counts only those in view. */
+  search: procedure
+    .meta({ permission: 'patient.search', patientData: 'search' })
+    .input(search)
+    .query(async ({ ctx, input }) => {
+      const found = await searchPatients(ctx.db, patientAccess(ctx.access), input);
+      return { total: found.total, items: reported(ctx.access, found.items) };
+    }),
+
+  /** Patients in beds now, in bed order, a page at a time. */
+  list: procedure
+    .meta({ permission: 'patient.read', patientData: 'read' })
+    .input(
+      z
+        .object({
+          ...inBed,
+          limit: z.number().int().min(1).max(500).default(100),
+          offset: z.number().int().min(0).default(0),
+        })
+        .strict()
+        .optional(),
+    )
+    .query(async ({ ctx, input }) => {
+      checkDepartment(ctx.access, input?.department);
+      const reads = await listInpatients(ctx.db, patientAccess(ctx.access), {
+        department: input?.department,
+        limit: input?.limit ?? 100,
+        offset: input?.offset ?? 0,
+      });
+      return { items: reported(ctx.access, reads) };
+    }),
+
+  /** How many patients lie in beds now, per department. */
+  count: procedure
+    .meta({ permission: 'patient.read', patientData: 'read' })
+    .input(z.object(inBed).strict().optional())
+    .query(({ ctx, input }) => {
+      checkDepartment(ctx.access, input?.department);
+      return countInpatients(ctx.db, patientAccess(ctx.access), {
+        department: input?.department,
+      });
+    }),
+
+  /**
+   * Every patient in a bed now, as CSV or NDJSON text. Columns the field mask hides are left
+   * out, not blanked: a de-identified export has no identity columns at all.
+   */
+  export: procedure
+    .meta({ permission: 'patient.export', patientData: 'export' })
+    .input(
+      z
+        .object({ ...inBed, format: z.enum(['csv', 'ndjson']).default('ndjson') })
+        .strict()
+        .optional(),
+    )
+    .query(async ({ ctx, input }) => {
+      checkDepartment(ctx.access, input?.department);
+      const reads = await exportInpatients(ctx.db, patientAccess(ctx.access), {
+        department: input?.department,
+      });
+      const columns = exportColumns
+        .filter((column) => !column.field || ctx.access.mask.fields.has(column.field))
+        .map((column) => column.key);
+      const rows = reported(ctx.access, reads).map((view) =>
+        Object.fromEntries(columns.map((key) => [key, view[key]])),
+      );
+      const format = input?.format ?? 'ndjson';
+      return {
+        format,
+        contentType: format === 'csv' ? 'text/csv' : 'application/x-ndjson',
+        rows: rows.length,
+        body:
+          format === 'csv'
+            ? stringify(rows, { header: true, columns })
+            : rows.map((row) => `${JSON.stringify(row)}\n`).join(''),
+      };
+    }),
+});
