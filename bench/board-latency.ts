@@ -6,14 +6,16 @@
  * `board.events` is measured too, for reference.
  *
  *   npm run bench:board -- [--boards 1000] [--rounds 200] [--warmup 20] [--gap-ms 20]
- *                          [--client-processes 2] [--samples file.json] [--profile]
+ *                          [--block 10] [--client-processes 2] [--samples file.json] [--profile]
  *
- * Processes: this driver (commits, clock, statistics), one server at a time (the floor, the
- * board stream, tRPC: each a fresh process) and `--client-processes` processes sharing the
- * boards. Every time is a `process.hrtime.bigint()` reading: CLOCK_MONOTONIC, which all
- * processes of one machine share; the driver checks that at start-up (each client's reading
- * must fall inside the driver's send/receive window).
- * A round starts when the driver sends the transaction's COMMIT and ends when the last board
+ * Processes: this driver (commits, clock, statistics), three servers (the floor, the board
+ * stream, tRPC; each in its own process, the two product ones on databases of their own) and
+ * per server `--client-processes` processes sharing its boards. All stay up for the whole run;
+ * the paths take turns in blocks of `--block` rounds, so load that changes during the run
+ * falls on all of them alike. Every time is a `process.hrtime.bigint()` reading:
+ * CLOCK_MONOTONIC, which all processes of one machine share; the driver checks that at
+ * start-up (each client's reading must fall inside the driver's send/receive window). A round
+ * starts when the driver sends the transaction's COMMIT and ends when the last board
  * has parsed the event in its application callback. Loopback only; every wait is bounded and
  * the whole run gives up after 15 minutes.
  *
@@ -60,6 +62,8 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string', default: '20' },
     'client-processes': { type: 'string', default: '2' },
     'gap-ms': { type: 'string', default: '20' },
+    /** Rounds a path runs before the next path takes its turn. */
+    block: { type: 'string', default: '10' },
     /** Also write every round's latency here, as JSON, for a closer look. */
     samples: { type: 'string' },
     profile: { type: 'boolean', default: false },
@@ -70,6 +74,7 @@ const rounds = integer(flags.rounds, 'rounds', 1);
 const warmup = integer(flags.warmup, 'warmup', 0);
 const processes = integer(flags['client-processes'], 'client-processes', 1);
 const gapMs = integer(flags['gap-ms'], 'gap-ms', 0);
+const block = integer(flags.block, 'block', 1);
 
 const floorChannel = 'medaxis_bench_floor';
 const roundTimeoutMs = 10_000;
@@ -97,9 +102,11 @@ function start(file: string, args: string[], execArgv: string[] = []): ChildProc
   inboxes.set(child, []);
   child.on('message', (report: Report) => {
     if (report.type === 'round') {
-      const reports = roundReports.get(report.key) ?? [];
+      // Keys are event ids or round numbers, which repeat across paths: file them by path.
+      const key = `${pathOfClient.get(child) ?? '?'}:${report.key}`;
+      const reports = roundReports.get(key) ?? [];
       reports.push({ firstNs: BigInt(report.firstNs), afterFirstUs: report.afterFirstUs });
-      roundReports.set(report.key, reports);
+      roundReports.set(key, reports);
     } else if (report.type === 'failed') {
       crash ??= new Error(`${file}: ${report.message}`);
     } else {
@@ -215,7 +222,26 @@ interface PathSpec {
   commit(round: number): Promise<string>;
 }
 
-async function measurePath(spec: PathSpec): Promise<PathResult> {
+/** A path with its boards connected, and its figures so far. */
+interface OpenPath {
+  spec: PathSpec;
+  clients: ChildProcess[];
+  memoryIdle0: MemorySample;
+  memoryIdleN: MemorySample;
+  clockRttMs: number;
+  /** Rounds run so far, warm-up included. */
+  round: number;
+  measured: Pick<PathResult, 'latencyMs' | 'firstMs' | 'medianBoardMs' | 'commitMs'> & {
+    cpuMicros: number;
+    clientsCpuMicros: number;
+  };
+}
+
+/** Which path each client process serves: their round reports are filed under it. */
+const pathOfClient = new Map<ChildProcess, ClientMode>();
+
+/** Starts the path's boards and samples its server idle, with none and with all of them. */
+async function openPath(spec: PathSpec): Promise<OpenPath> {
   const { port } = await take(spec.server, 'listening', 60_000);
   const memoryIdle0 = (await status(spec.server, true)).memory;
 
@@ -226,77 +252,117 @@ async function measurePath(spec: PathSpec): Promise<PathResult> {
       boards: count,
       lastEventId: spec.lastEventId,
     };
-    return start('board-clients.ts', [JSON.stringify(config)]);
+    const client = start('board-clients.ts', [JSON.stringify(config)]);
+    pathOfClient.set(client, spec.mode);
+    return client;
   });
-  try {
-    await Promise.all(clients.map((client) => take(client, 'ready', connectTimeoutMs)));
-    const clockRttMs = Math.max(...(await Promise.all(clients.map(checkClock))));
-    await waitUntilServing(spec.server);
-    // Let connection set-up garbage and timers settle before sampling the idle server.
-    await sleep(2_000);
-    const memoryIdleN = (await status(spec.server, true)).memory;
+  await Promise.all(clients.map((client) => take(client, 'ready', connectTimeoutMs)));
+  const clockRttMs = Math.max(...(await Promise.all(clients.map(checkClock))));
+  await waitUntilServing(spec.server);
+  // Let connection set-up garbage and timers settle before sampling the idle server.
+  await sleep(2_000);
+  const memoryIdleN = (await status(spec.server, true)).memory;
 
-    const latencyMs: number[] = [];
-    const firstMs: number[] = [];
-    const medianBoardMs: number[] = [];
-    const commitMs: number[] = [];
-    let cpuBefore = 0;
-    let clientsCpuBefore = 0;
-    for (let round = 0; round < warmup + rounds; round++) {
-      if (round === warmup) {
-        if (flags.profile) spec.server.send({ type: 'profile-start' } satisfies ServerRequest);
-        cpuBefore = (await status(spec.server, false)).cpuMicros;
-        clientsCpuBefore = await clientsCpu(clients);
-      }
-      const key = await spec.commit(round);
-      const committed = commits.sentNs;
-      const reports = await waitFor(
-        () => {
-          const got = roundReports.get(key);
-          return got?.length === clients.length ? got : undefined;
-        },
-        roundTimeoutMs,
-        `${spec.mode} round ${round} (event ${key}) at every board`,
-      );
-      roundReports.delete(key);
-      if (round >= warmup) {
-        const arrivals = reports
-          .flatMap(({ firstNs, afterFirstUs }) => {
-            const first = sinceMs(committed, firstNs);
-            return afterFirstUs.map((us) => first + us / 1e3);
-          })
-          .sort((a, b) => a - b);
-        commitMs.push(sinceMs(committed, commits.returnedNs));
-        latencyMs.push(arrivals.at(-1)!);
-        firstMs.push(arrivals[0]!);
-        medianBoardMs.push(percentile(arrivals, 0.5));
-      }
-      await sleep(gapMs);
+  return {
+    spec,
+    clients,
+    memoryIdle0,
+    memoryIdleN,
+    clockRttMs,
+    round: 0,
+    measured: {
+      latencyMs: [],
+      firstMs: [],
+      medianBoardMs: [],
+      commitMs: [],
+      cpuMicros: 0,
+      clientsCpuMicros: 0,
+    },
+  };
+}
+
+/**
+ * `count` rounds of one path, one after the other; recorded (with the server's and the clients'
+ * CPU over the block) unless `warming`.
+ */
+async function runBlock(path: OpenPath, count: number, warming: boolean) {
+  const { spec, clients, measured } = path;
+  const cpuBefore = warming ? 0 : (await status(spec.server, false)).cpuMicros;
+  const clientsCpuBefore = warming ? 0 : await clientsCpu(clients);
+
+  for (let n = 0; n < count; n++) {
+    const round = path.round++;
+    const key = `${spec.mode}:${await spec.commit(round)}`;
+    const committed = commits.sentNs;
+    const returned = commits.returnedNs;
+    const reports = await waitFor(
+      () => {
+        const got = roundReports.get(key);
+        return got?.length === clients.length ? got : undefined;
+      },
+      roundTimeoutMs,
+      `${spec.mode} round ${round} (event ${key}) at every board`,
+    );
+    roundReports.delete(key);
+    if (!warming) {
+      const arrivals = reports
+        .flatMap(({ firstNs, afterFirstUs }) => {
+          const first = sinceMs(committed, firstNs);
+          return afterFirstUs.map((us) => first + us / 1e3);
+        })
+        .sort((a, b) => a - b);
+      measured.commitMs.push(sinceMs(committed, returned));
+      measured.latencyMs.push(arrivals.at(-1)!);
+      measured.firstMs.push(arrivals[0]!);
+      measured.medianBoardMs.push(percentile(arrivals, 0.5));
     }
-    const cpuAfter = (await status(spec.server, false)).cpuMicros;
-    const clientsCpuAfter = await clientsCpu(clients);
-    if (flags.profile) {
-      mkdirSync(profileDir, { recursive: true });
+    await sleep(gapMs);
+  }
+
+  if (warming) return;
+  measured.cpuMicros += (await status(spec.server, false)).cpuMicros - cpuBefore;
+  measured.clientsCpuMicros += (await clientsCpu(clients)) - clientsCpuBefore;
+}
+
+/**
+ * Warm-up, then the measured rounds in blocks of `--block`, the paths taking turns (each cycle
+ * starting with the next path), so that a change in the machine's load while the run lasts
+ * falls on every path alike rather than on whichever ran last.
+ */
+async function measurePaths(paths: OpenPath[]): Promise<PathResult[]> {
+  for (const path of paths) await runBlock(path, warmup, true);
+
+  if (flags.profile) {
+    for (const { spec } of paths)
+      spec.server.send({ type: 'profile-start' } satisfies ServerRequest);
+  }
+  for (let done = 0, cycle = 0; done < rounds; done += block, cycle++) {
+    const count = Math.min(block, rounds - done);
+    for (let i = 0; i < paths.length; i++) {
+      await runBlock(paths[(cycle + i) % paths.length]!, count, false);
+    }
+  }
+  if (flags.profile) {
+    mkdirSync(profileDir, { recursive: true });
+    for (const { spec } of paths) {
       const file = join(profileDir, `${spec.mode}-${Date.now()}.cpuprofile`);
       spec.server.send({ type: 'profile-stop', file } satisfies ServerRequest);
       const { file: written } = await take(spec.server, 'profiled');
       console.log(`CPU profile of the ${spec.mode} server's measured rounds: ${written}`);
     }
-
-    return {
-      latencyMs,
-      firstMs,
-      medianBoardMs,
-      commitMs,
-      memoryIdle0,
-      memoryIdleN,
-      cpuMsPerEvent: (cpuAfter - cpuBefore) / 1000 / rounds,
-      clientsCpuMsPerEvent: (clientsCpuAfter - clientsCpuBefore) / 1000 / rounds,
-      clockRttMs,
-    };
-  } finally {
-    await stop(clients);
   }
+
+  return paths.map(({ measured, memoryIdle0, memoryIdleN, clockRttMs }) => ({
+    latencyMs: measured.latencyMs,
+    firstMs: measured.firstMs,
+    medianBoardMs: measured.medianBoardMs,
+    commitMs: measured.commitMs,
+    memoryIdle0,
+    memoryIdleN,
+    cpuMsPerEvent: measured.cpuMicros / 1000 / rounds,
+    clientsCpuMsPerEvent: measured.clientsCpuMicros / 1000 / rounds,
+    clockRttMs,
+  }));
 }
 
 async function clientsCpu(clients: ChildProcess[]): Promise<number> {
@@ -322,10 +388,11 @@ async function waitUntilServing(server: ChildProcess) {
 // ---- the run ---------------------------------------------------------------------------------
 
 /**
- * Both paths commit through this one-connection pool, which notes when each COMMIT is sent
- * and when it returns. The round starts at the send: a point this process reaches while it
- * runs. Stamped after COMMIT returns instead, a loaded machine may let the boards have the
- * event before this process is scheduled again to read the clock (seen: negative latencies).
+ * Every path commits through a one-connection pool like this, which notes when each COMMIT is
+ * sent and when it returns (rounds never overlap, so one note serves all pools). The round
+ * starts at the send: a point this process reaches while it runs. Stamped after COMMIT returns
+ * instead, a loaded machine may let the boards have the event before this process is scheduled
+ * again to read the clock (seen: negative latencies).
  */
 const commits = { sentNs: 0n, returnedNs: 0n };
 
@@ -344,64 +411,73 @@ function openCommitPool(url: string): Db {
 
 async function run() {
   const loadBefore = os.loadavg();
-  const database = await createTestDatabase('bench');
-  const commitDb = openCommitPool(database.url);
+  // One database per product path: each server hears only its own path's events. The floor
+  // notifies on a channel of its own in the first one.
+  const streamDb = await createTestDatabase('bench_stream');
+  const trpcDb = await createTestDatabase('bench_trpc');
+  const streamCommits = openCommitPool(streamDb.url);
+  const trpcCommits = openCommitPool(trpcDb.url);
+  const servers: ChildProcess[] = [];
+  const paths: OpenPath[] = [];
   try {
-    const hospital = await seedSmallHospital(database.db);
-    const bedId = hospital.beds['MED-01-A']!;
-    const sample = await sampleBoardEvent(database.db, bedId);
+    const streamBed = (await seedSmallHospital(streamDb.db)).beds['MED-01-A']!;
+    const trpcBed = (await seedSmallHospital(trpcDb.db)).beds['MED-01-A']!;
+    const sample = await sampleBoardEvent(streamDb.db, streamBed);
+    await sampleBoardEvent(trpcDb.db, trpcBed);
 
     const floorServer = start(
       'floor-server.ts',
-      [database.url, floorChannel, sample],
+      [streamDb.url, floorChannel, sample],
       ['--expose-gc'],
     );
-    const floor = await measurePath({
-      mode: 'floor',
-      server: floorServer,
-      urlPath: '',
-      lastEventId: '0',
-      commit: async (round) => {
-        const key = String(round + 1);
-        await withTransaction(commitDb, (tx) =>
-          tx.query(`SELECT pg_notify($1, $2)`, [floorChannel, key]),
-        );
-        return key;
-      },
-    }).finally(() => stop([floorServer]));
+    servers.push(floorServer);
+    paths.push(
+      await openPath({
+        mode: 'floor',
+        server: floorServer,
+        urlPath: '',
+        lastEventId: '0',
+        commit: async (round) => {
+          const key = String(round + 1);
+          await withTransaction(streamCommits, (tx) =>
+            tx.query(`SELECT pg_notify($1, $2)`, [floorChannel, key]),
+          );
+          return key;
+        },
+      }),
+    );
 
-    const blockInTurn = async (round: number) => {
-      const at = new Date();
-      const command: Command =
-        round % 2 === 0
-          ? { type: 'block', bedId, reason: 'maintenance', at }
-          : { type: 'unblock', bedId, at };
-      const result = await executeCommand(commitDb, command, {
-        source: 'bench',
-        options: liveCommandOptions(at),
-      });
-      return result.eventId;
-    };
+    const streamServer = start('board-server.ts', [streamDb.url, 'stream'], ['--expose-gc']);
+    servers.push(streamServer);
+    paths.push(
+      await openPath({
+        mode: 'stream',
+        server: streamServer,
+        urlPath: '/board-stream',
+        lastEventId: await lastEventId(streamDb.db),
+        commit: (round) => blockInTurn(streamCommits, streamBed, round),
+      }),
+    );
 
-    const streamServer = start('board-server.ts', [database.url, 'stream'], ['--expose-gc']);
-    const stream = await measurePath({
-      mode: 'stream',
-      server: streamServer,
-      urlPath: '/board-stream',
-      lastEventId: await lastEventId(database.db),
-      commit: blockInTurn,
-    }).finally(() => stop([streamServer]));
+    const trpcServer = start('board-server.ts', [trpcDb.url, 'trpc'], ['--expose-gc']);
+    servers.push(trpcServer);
+    paths.push(
+      await openPath({
+        mode: 'trpc',
+        server: trpcServer,
+        urlPath: '/trpc',
+        lastEventId: await lastEventId(trpcDb.db),
+        commit: (round) => blockInTurn(trpcCommits, trpcBed, round),
+      }),
+    );
 
-    const trpcServer = start('board-server.ts', [database.url, 'trpc'], ['--expose-gc']);
-    const trpc = await measurePath({
-      mode: 'trpc',
-      server: trpcServer,
-      urlPath: '/trpc',
-      lastEventId: await lastEventId(database.db),
-      commit: blockInTurn,
-    }).finally(() => stop([trpcServer]));
+    const [floor, stream, trpc] = (await measurePaths(paths)) as [
+      PathResult,
+      PathResult,
+      PathResult,
+    ];
 
-    const { rows } = await database.db.query<{ version: string }>(
+    const { rows } = await streamDb.db.query<{ version: string }>(
       `SELECT current_setting('server_version') AS version`,
     );
     console.log(
@@ -414,9 +490,27 @@ async function run() {
     console.log(describeResults(floor, stream, trpc));
     if (flags.samples) writeFileSync(flags.samples, JSON.stringify({ floor, stream, trpc }));
   } finally {
-    await commitDb.end();
-    await database.drop();
+    await stop(paths.flatMap((path) => path.clients));
+    await stop(servers);
+    await streamCommits.end();
+    await trpcCommits.end();
+    await streamDb.drop();
+    await trpcDb.drop();
   }
+}
+
+/** Blocks and unblocks one bed in turn: a real command, one event, the same size each time. */
+async function blockInTurn(db: Db, bedId: number, round: number): Promise<string> {
+  const at = new Date();
+  const command: Command =
+    round % 2 === 0
+      ? { type: 'block', bedId, reason: 'maintenance', at }
+      : { type: 'unblock', bedId, at };
+  const result = await executeCommand(db, command, {
+    source: 'bench',
+    options: liveCommandOptions(at),
+  });
+  return result.eventId;
 }
 
 /**

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { createDb } from '@medaxis/db';
 import { repoRoot } from '@medaxis/db/testing';
-import { loadRoles } from '@medaxis/policy';
+import { loadPolicyConfig } from '@medaxis/policy';
 import { buildServer, createLogger } from '@medaxis/server';
 
 import { sendToDriver, serveDriver } from './child-ipc.ts';
@@ -20,8 +20,8 @@ if (!databaseUrl || (mode !== 'stream' && mode !== 'trpc')) {
 
 const log = createLogger('warn', process.stderr);
 const db = createDb(databaseUrl, { max: 20 });
-const roles = loadRoles(join(repoRoot, 'config/roles.json'));
-const { app, hub, boardStream } = await buildServer({ db, roles, databaseUrl, log });
+const { roles, policies } = loadPolicyConfig(join(repoRoot, 'config'));
+const { app, hub, boardStream } = await buildServer({ db, roles, policies, databaseUrl, log });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 if (!address || typeof address === 'string') throw new Error('server has no port');

@@ -2,8 +2,9 @@
  * Takes the README screenshots of the wall board: docs/screenshots/board-1080p.png and
  * board-4k.png, both of the first page, with the board live.
  *
- *   npx tsx scripts/screenshots.ts --url http://127.0.0.1:4000   # a running stack
- *   npx tsx scripts/screenshots.ts --demo                        # a throwaway demo stack
+ *   npx tsx scripts/screenshots.ts --display <link>   # a running stack: the display link
+ *                                                     # `npm start` printed (…/device/<token>)
+ *   npx tsx scripts/screenshots.ts --demo             # a throwaway demo stack
  *
  * A running stack is `npm start` (the demo hospital with the ADT simulator). --demo instead
  * starts the server with the web build (run `npm run build:web` first) on a fresh test
@@ -27,20 +28,24 @@ const shots = [
 
 const { values } = parseArgs({
   options: {
-    url: { type: 'string', default: 'http://127.0.0.1:4000' },
+    /** A display link (device token): the board needs one, or a session, to show anything. */
+    display: { type: 'string' },
     demo: { type: 'boolean', default: false },
     out: { type: 'string', default: join(repoRoot, 'docs/screenshots') },
   },
 });
 
 let stack: Stack | undefined;
-let baseUrl = values.url;
+let displayLink = values.display;
 if (values.demo) {
   stack = await startStack({ web: true });
   const demo = await seedDemoHospital(stack.database.db);
-  baseUrl = stack.baseUrl;
+  displayLink = `${stack.baseUrl}/device/${await stack.deviceToken()}`;
   console.log(`demo hospital: ${demo.beds} beds`);
 }
+if (!displayLink) throw new Error('pass --display <the display link npm start printed>, or --demo');
+// The device cookie belongs to the link's host (localhost is not 127.0.0.1 to a browser).
+const baseUrl = new URL(displayLink).origin;
 
 const browser = await launchChromium();
 try {
@@ -50,6 +55,9 @@ try {
       viewport: { width: shot.width, height: shot.height },
       deviceScaleFactor: 1,
     });
+    // The display link stores the device token, as on a wall display.
+    await page.goto(displayLink);
+    await page.locator('[data-connection]').waitFor({ timeout: 20_000 });
     // Hold page 1 so both pictures show the same departments.
     await page.goto(`${baseUrl}/board?page=1`);
     await page.locator('[data-connection="live"]').waitFor({ timeout: 20_000 });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoHospital } from '../../packages/cli/src/seed/index.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { launchChromium } from './chromium.ts';
+import { newDisplayPage } from './display.ts';
 
 let stack: Stack;
 let browser: Browser;
@@ -74,7 +75,7 @@ describe('wall board layout with the demo hospital', () => {
     { width: 1280, height: 1024 },
   ]) {
     it(`pages through every bed at ${size.width}×${size.height}, nothing cut off`, async () => {
-      const page = await browser.newPage({ viewport: size });
+      const page = await newDisplayPage(browser, stack, size);
       await page.goto(`${stack.baseUrl}/board?page=1`);
       await page.locator('[data-connection="live"]').waitFor({ timeout: 15_000 });
       const pageCount = Number(
@@ -104,7 +105,7 @@ describe('wall board layout with the demo hospital', () => {
   }
 
   it('turns the pages by itself', async () => {
-    const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    const page = await newDisplayPage(browser, stack, { width: 1920, height: 1080 });
     await page.goto(`${stack.baseUrl}/board?dwell=3`);
     await page.locator('[data-connection="live"]').waitFor({ timeout: 15_000 });
     const board = page.locator('[data-page]');

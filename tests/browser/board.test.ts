@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
 import { repoRoot } from '@medaxis/db/testing';
-import { loadRoles } from '@medaxis/policy';
+import { loadPolicyConfig, loadRoles } from '@medaxis/policy';
 import { buildServer, createLogger } from '@medaxis/server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedSmallHospital, type SmallHospital } from '../support/fixtures.ts';
 import { startStack, type Api, type Stack } from '../support/stack.ts';
 import { launchChromium } from './chromium.ts';
+import { newDisplayPage } from './display.ts';
 
 const webBuildDir = join(repoRoot, 'apps/web/build');
 
@@ -46,7 +47,7 @@ afterAll(async () => {
 
 /** Opens a board at wall-display size and waits until it is live. */
 async function openBoard(baseUrl: string, path = '/board'): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  const page = await newDisplayPage(browser, stack, { width: 1920, height: 1080 });
   await page.goto(`${baseUrl}${path}`);
   await page.locator('[data-connection="live"]').waitFor({ timeout: 15_000 });
   return page;
@@ -66,7 +67,7 @@ async function admitNew(bedCode: string, extra: { admitDecisionAt?: string } = {
 
 describe('wall board', () => {
   it('redirects / to the hospital board and shows every seeded bed', async () => {
-    const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    const page = await newDisplayPage(browser, stack, { width: 1920, height: 1080 });
     await page.goto(`${stack.baseUrl}/`);
     await page.locator('[data-connection="live"]').waitFor({ timeout: 15_000 });
 
@@ -132,6 +133,7 @@ describe('wall board connection', () => {
       const server = await buildServer({
         db: stack.database.db,
         roles: loadRoles(join(repoRoot, 'config/roles.json')),
+        policies: loadPolicyConfig(join(repoRoot, 'config')).policies,
         databaseUrl: stack.database.url,
         log: quiet,
         webBuildDir,

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 
+import { registerAudit } from './commands/audit.ts';
 import { registerCensus } from './commands/census.ts';
 import { registerHl7 } from './commands/hl7.ts';
 import { registerImport } from './commands/import.ts';
@@ -7,6 +8,7 @@ import { registerReplay } from './commands/replay.ts';
 import { registerSeed } from './commands/seed.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { registerStart } from './commands/start.ts';
+import { registerUser } from './commands/user.ts';
 
 const program = new Command('medaxis')
   .description('MedAxis hospital operations platform')
@@ -18,7 +20,9 @@ registerSimulate(program);
 registerImport(program);
 registerReplay(program);
 registerCensus(program);
+registerUser(program);
 registerHl7(program);
+registerAudit(program);
 
 await program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`medaxis: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,4 +1,5 @@
 import type { BoardMessage } from '@medaxis/api';
+import { TRPCClientError } from '@trpc/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import type { BoardApi, BoardStreamHandlers } from './board-api.ts';
@@ -125,6 +126,27 @@ describe('board state', () => {
 
     expect(server.api.snapshot).toHaveBeenCalledTimes(2);
     expect(server.subscriptions).toHaveLength(2);
+  });
+
+  it('hands over to sign-in, and stops retrying, when the server no longer knows it', async () => {
+    const server = fakeApi();
+    const refused = new TRPCClientError('Sign in first.', {
+      result: {
+        error: { code: -32001, message: 'Sign in first.', data: { code: 'UNAUTHORIZED' } },
+      },
+    });
+    const onSignedOut = vi.fn();
+    const board = new BoardState(
+      { ...server.api, snapshot: vi.fn().mockRejectedValue(refused) },
+      undefined,
+      { onSignedOut },
+    );
+    board.start();
+    await vi.advanceTimersByTimeAsync(30_000);
+
+    expect(onSignedOut).toHaveBeenCalledOnce();
+    expect(board.problem).toBe('Signed out');
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('retries the snapshot until the server answers', async () => {

@@ -77,9 +77,16 @@ export class BoardState {
   #unwatchSocket: Unsubscribe | null = null;
   #running = false;
 
-  constructor(api: BoardApi, department?: string) {
+  readonly #onSignedOut: (() => void) | undefined;
+
+  /**
+   * `onSignedOut` runs when the server no longer knows this browser (session ended, device
+   * token revoked or expired): the board then stops retrying and hands over, to sign-in.
+   */
+  constructor(api: BoardApi, department?: string, options: { onSignedOut?: () => void } = {}) {
     this.#api = api;
     this.department = department;
+    this.#onSignedOut = options.onSignedOut;
   }
 
   /** Loads the snapshot, subscribes, starts the clock. Returns `stop`, for `$effect`/`onMount`. */
@@ -159,6 +166,12 @@ export class BoardState {
     } catch (error) {
       if (!this.#running) return;
 
+      if (errorCode(error) === 'UNAUTHORIZED' && this.#onSignedOut) {
+        this.problem = 'Signed out';
+        this.stop();
+        this.#onSignedOut();
+        return;
+      }
       this.problem =
         errorCode(error) === 'NOT_FOUND'
           ? `No department “${this.department ?? ''}” on this site`

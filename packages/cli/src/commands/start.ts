@@ -9,6 +9,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { openDatabase, repoRoot } from '../context.ts';
 import type { HostMessage } from '../embedded-host.ts';
 import { loadHospitalConfig, type HospitalConfig } from '../hospital-config.ts';
+import { ensureDemoAccess, type DemoAccess } from '../demo/access.ts';
 import { ensureDemoHospital } from './seed.ts';
 import { startSimulator } from './simulate.ts';
 
@@ -61,6 +62,7 @@ async function start(options: StartOptions): Promise<number> {
     cleanups.push(() => database.close());
     const config = loadHospitalConfig();
     await ensureDemoHospital(database.db, config, say);
+    const access = await ensureDemoAccess(database.db, `http://localhost:${options.port}`);
     if (stop.received) return 0;
 
     await assertPortFree(options.port);
@@ -91,7 +93,7 @@ async function start(options: StartOptions): Promise<number> {
       const simulator = startSimulator(database.db, config);
       cleanups.push(() => simulator.stop());
     }
-    printWelcome(options, database.url, config, mllpPort);
+    printWelcome(options, database.url, config, mllpPort, access);
 
     const ended = await Promise.race([serviceDied, stop.promise]);
     if (ended === 'server' || ended === 'worker') {
@@ -249,6 +251,7 @@ function printWelcome(
   databaseUrl: string,
   config: HospitalConfig,
   mllpPort: number,
+  access: DemoAccess,
 ) {
   const base = `http://localhost:${options.port}`;
   const ward = config.departments.find((d) => d.kind === 'ward') ?? config.departments[0];
@@ -256,8 +259,10 @@ function printWelcome(
     '',
     `  MedAxis is running: ${config.site.name}`,
     '',
-    `  Bed board     ${base}/board`,
+    `  Bed board     ${access.boardUrl}`,
+    '                (sets this browser up as a display of the hospital board, no sign-in)',
     `  One ward      ${base}/board/${ward?.code ?? ''}`,
+    `  Sign in       ${base}/login`,
     `  API (tRPC)    ${base}/trpc`,
     `  Health        ${base}/healthz   ${base}/readyz`,
     mllpPort === 0
@@ -267,6 +272,13 @@ function printWelcome(
     options.simulate
       ? '  Simulator     on: an ADT or housekeeping event every 1–4 s (--no-simulate: off)'
       : '  Simulator     off',
+    ...(access.admin
+      ? [
+          '',
+          `  First admin   ${access.admin.username} / ${access.admin.password}`,
+          '                shown this once: note it (new one: npx medaxis user reset-password admin)',
+        ]
+      : []),
     '',
     '  Press Ctrl-C to stop.',
     '',

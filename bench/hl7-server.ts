@@ -1,0 +1,57 @@
+/**
+ * The product as the HL7 bench runs it, in its own process: `buildServer` (event hub, board
+ * stream) and the MLLP listener as apps/server/src/main.ts starts them, on one pool, with the
+ * audit writer of packages/audit when it is there (the feed audits each applied message).
+ */
+import { join } from 'node:path';
+
+import { createDb } from '@medaxis/db';
+import { repoRoot } from '@medaxis/db/testing';
+import type { Hl7AuditSink } from '@medaxis/interop';
+import { loadPolicyConfig } from '@medaxis/policy';
+import { buildServer, createLogger, startMllpListener } from '@medaxis/server';
+
+const [databaseUrl] = process.argv.slice(2);
+if (!databaseUrl || !process.send) throw new Error('run by bench/hl7-throughput.ts');
+
+const log = createLogger('warn', process.stderr);
+const db = createDb(databaseUrl, { max: 20 });
+const { roles, policies } = loadPolicyConfig(join(repoRoot, 'config'));
+const { app, boardStream } = await buildServer({ db, roles, policies, databaseUrl, log });
+await app.listen({ port: 0, host: '127.0.0.1' });
+const address = app.server.address();
+if (!address || typeof address === 'string') throw new Error('server has no port');
+
+// packages/audit may not be installed in this checkout yet: then the run says so.
+const auditModule = '@medaxis/audit';
+const audit = await import(auditModule).then(
+  (module: { AuditWriter: new (db: unknown) => Hl7AuditSink & { close(): Promise<void> } }) =>
+    new module.AuditWriter(db),
+  () => undefined,
+);
+const mllp = await startMllpListener({
+  db,
+  port: 0,
+  host: '127.0.0.1',
+  log: log.child({ part: 'mllp' }),
+  recoveryIntervalMs: 0,
+  processor: { audit },
+});
+
+process.on('message', (message: { type: string }) => {
+  if (message.type === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    process.send!({ type: 'cpu', micros: user + system, sockets: boardStream.socketCount });
+  }
+  if (message.type === 'stop') {
+    void (async () => {
+      await mllp.close();
+      await audit?.close();
+      await app.close();
+      await db.end();
+      process.exit(0);
+    })();
+  }
+});
+process.on('disconnect', () => process.exit(1));
+process.send({ type: 'listening', mllpPort: mllp.port, httpPort: address.port, audited: !!audit });
