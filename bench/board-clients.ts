@@ -46,9 +46,16 @@ function arrived(key: string, at: bigint) {
 }
 
 function connectTrpcBoard(): Promise<void> {
+  const headers = config.cookie ? { cookie: config.cookie } : {};
+  // tRPC's client constructs the socket itself; this subclass adds the display's cookie.
+  class DisplaySocket extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols, { headers });
+    }
+  }
   const wsClient = createWSClient({
     url: config.url,
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    WebSocket: DisplaySocket as unknown as typeof globalThis.WebSocket,
     retryDelayMs: () => 1_000,
   });
   const api = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient })] });
@@ -81,7 +88,8 @@ function connectTrpcBoard(): Promise<void> {
 function connectPlainBoard(): Promise<void> {
   const url = new URL(config.url);
   if (config.mode === 'stream') url.searchParams.set('lastEventId', config.lastEventId);
-  const socket = new WebSocket(url, { perMessageDeflate: false });
+  const headers = config.cookie ? { cookie: config.cookie } : {};
+  const socket = new WebSocket(url, { perMessageDeflate: false, headers });
   let last = BigInt(config.lastEventId);
   socket.on('message', (data: Buffer) => {
     // Parsed whole, as a board does, so every path pays for it.

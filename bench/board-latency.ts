@@ -41,6 +41,7 @@ import {
   type EventRow,
 } from '@medaxis/db';
 import { createTestDatabase } from '@medaxis/db/testing';
+import { issueDeviceToken } from '@medaxis/auth';
 import { liveCommandOptions, type Command } from '@medaxis/domain';
 
 import { seedSmallHospital } from '../tests/support/fixtures.ts';
@@ -215,6 +216,8 @@ interface PathSpec {
   server: ChildProcess;
   urlPath: string;
   lastEventId: string;
+  /** What its boards present (product paths: a device token for the hospital board). */
+  cookie?: string;
   /**
    * Commits round `round`'s change through the commit pool (`openCommitPool`); resolves
    * after COMMIT returns, with the key (event id) the boards will report.
@@ -251,6 +254,7 @@ async function openPath(spec: PathSpec): Promise<OpenPath> {
       url: `ws://127.0.0.1:${port}${spec.urlPath}`,
       boards: count,
       lastEventId: spec.lastEventId,
+      cookie: spec.cookie,
     };
     const client = start('board-clients.ts', [JSON.stringify(config)]);
     pathOfClient.set(client, spec.mode);
@@ -409,6 +413,13 @@ function openCommitPool(url: string): Db {
   return db;
 }
 
+/** One wall-display device token for the whole hospital's board, shared by all boards. */
+async function displayCookie(db: Db): Promise<string> {
+  const label = 'bench display';
+  const { token } = await issueDeviceToken(db, { label, board: null, issuedBy: null }, new Date());
+  return `medaxis_device=${token}`;
+}
+
 async function run() {
   const loadBefore = os.loadavg();
   // One database per product path: each server hears only its own path's events. The floor
@@ -455,6 +466,7 @@ async function run() {
         server: streamServer,
         urlPath: '/board-stream',
         lastEventId: await lastEventId(streamDb.db),
+        cookie: await displayCookie(streamDb.db),
         commit: (round) => blockInTurn(streamCommits, streamBed, round),
       }),
     );
@@ -467,6 +479,7 @@ async function run() {
         server: trpcServer,
         urlPath: '/trpc',
         lastEventId: await lastEventId(trpcDb.db),
+        cookie: await displayCookie(trpcDb.db),
         commit: (round) => blockInTurn(trpcCommits, trpcBed, round),
       }),
     );

@@ -46,6 +46,8 @@ export interface ClientsConfig {
   boards: number;
   /** Product boards resume from here, as a board does after its snapshot. */
   lastEventId: string;
+  /** The Cookie header each product board presents: a wall display's device token. */
+  cookie?: string;
 }
 
 export type ClientsRequest =
