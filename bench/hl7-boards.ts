@@ -4,8 +4,11 @@
  */
 import WebSocket from 'ws';
 
-const [url, lastEventId, countText] = process.argv.slice(2);
-if (!url || !lastEventId || !countText || !process.send) throw new Error('run by the bench');
+const [url, lastEventId, countText, deviceToken] = process.argv.slice(2);
+if (!url || !lastEventId || !countText || !deviceToken || !process.send) {
+  throw new Error('run by the bench');
+}
+const headers = { cookie: `medaxis_device=${deviceToken}` };
 
 const boards = Number(countText);
 const received = Array.from({ length: boards }, () => 0);
@@ -16,7 +19,7 @@ await Promise.all(
   Array.from({ length: boards }, (_, board) => {
     const target = new URL(url);
     target.searchParams.set('lastEventId', lastEventId);
-    const socket = new WebSocket(target, { perMessageDeflate: false });
+    const socket = new WebSocket(target, { perMessageDeflate: false, headers });
     socket.on('message', (data: Buffer) => {
       const frame = JSON.parse(data.toString()) as { kind: string; id?: string };
       if (frame.kind !== 'event' || frame.id === undefined) return;

@@ -1,13 +1,13 @@
 /**
  * The product as the HL7 bench runs it, in its own process: `buildServer` (event hub, board
  * stream) and the MLLP listener as apps/server/src/main.ts starts them, on one pool, with the
- * audit writer of packages/audit when it is there (the feed audits each applied message).
+ * audit writer of packages/audit (the feed audits each applied message before its ACK).
  */
 import { join } from 'node:path';
 
+import { AuditWriter } from '@medaxis/audit';
 import { createDb } from '@medaxis/db';
 import { repoRoot } from '@medaxis/db/testing';
-import type { Hl7AuditSink } from '@medaxis/interop';
 import { loadPolicyConfig } from '@medaxis/policy';
 import { buildServer, createLogger, startMllpListener } from '@medaxis/server';
 
@@ -22,13 +22,7 @@ await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 if (!address || typeof address === 'string') throw new Error('server has no port');
 
-// packages/audit may not be installed in this checkout yet: then the run says so.
-const auditModule = '@medaxis/audit';
-const audit = await import(auditModule).then(
-  (module: { AuditWriter: new (db: unknown) => Hl7AuditSink & { close(): Promise<void> } }) =>
-    new module.AuditWriter(db),
-  () => undefined,
-);
+const audit = new AuditWriter(db);
 const mllp = await startMllpListener({
   db,
   port: 0,
@@ -46,7 +40,7 @@ process.on('message', (message: { type: string }) => {
   if (message.type === 'stop') {
     void (async () => {
       await mllp.close();
-      await audit?.close();
+      await audit.close();
       await app.close();
       await db.end();
       process.exit(0);
@@ -54,4 +48,4 @@ process.on('message', (message: { type: string }) => {
   }
 });
 process.on('disconnect', () => process.exit(1));
-process.send({ type: 'listening', mllpPort: mllp.port, httpPort: address.port, audited: !!audit });
+process.send({ type: 'listening', mllpPort: mllp.port, httpPort: address.port });
