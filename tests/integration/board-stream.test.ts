@@ -184,6 +184,30 @@ describe('board stream', () => {
     await board.close();
   });
 
+  it('sends an event once when the live feed brings it after the replay already did', async () => {
+    // Fault found by bench:hl7: a board that went live while the instance's delivery of an
+    // event was still under way got that event from the replay and again from the live feed.
+    // Here the delivery is made late for certain: the hub's LISTEN connection is cut, an event
+    // commits unheard, a board replays it, and the hub brings it when it has reconnected.
+    const { lastEventId } = await api.board.snapshot.query();
+    await stack.database.db.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = current_database() AND query ILIKE 'LISTEN%'`,
+    );
+    await waitUntil(() => !stack.hub.listening, 10_000, 'the hub to notice');
+    const unheard = await touch('MED-01-A');
+    const board = openStream(stack.baseUrl, { lastEventId });
+    await board.waitFor(1);
+    await waitUntil(() => stack.hub.listening, 10_000, 'the hub to listen again');
+    await sleep(300);
+    const live = await touch('MED-01-B');
+
+    await board.waitFor(2);
+    await sleep(300);
+    expect(board.events.map((e) => e.id)).toEqual([unheard.eventId, live.eventId]);
+    await board.close();
+  });
+
   it('sends the same events as the tRPC subscription board.events', async () => {
     const { lastEventId } = await api.board.snapshot.query();
     const streamed = openStream(stack.baseUrl, { lastEventId, department: 'MED' });

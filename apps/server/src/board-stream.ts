@@ -61,6 +61,12 @@ interface Board {
   feed: ViewFeed;
   /** Live frames that arrived while the replay ran; null once the board is live. */
   pending: PendingFrame[] | null;
+  /**
+   * The last event id the board was sent, set before its replay starts. The live feed checks
+   * it too: an event the hub delivers late (after a LISTEN reconnect, or while this
+   * instance's delivery of it is still under way) may already have come by replay.
+   */
+  cursor: BoardCursor | null;
   /** Answered the last ping (or none was sent yet). */
   alive: boolean;
   released: boolean;
@@ -167,6 +173,7 @@ export class BoardStream {
 
     try {
       const cursor = await BoardCursor.resume(this.db, query.data.lastEventId);
+      board.cursor = cursor;
       for await (const event of replayBoardEvents(this.db, cursor, view)) {
         if (board.released) return;
         if (!event) continue;
@@ -220,9 +227,10 @@ export class BoardStream {
       }
       if (!event) continue;
       const frame = encode({ kind: 'event', id: event.id, event });
+      const id = BigInt(event.id);
       for (const board of feed.boards) {
         if (!board.pending) {
-          this.#send(board, frame);
+          if (board.cursor!.advanceTo(id)) this.#send(board, frame);
         } else if (board.pending.length < this.#maxPendingEvents) {
           board.pending.push({ id: event.id, frame });
         } else {
@@ -325,7 +333,15 @@ export class BoardStream {
       feed = { view, boards: new Set() };
       this.#views.set(view.key, feed);
     }
-    const board: Board = { connectionId, socket, feed, pending: [], alive: true, released: false };
+    const board: Board = {
+      connectionId,
+      socket,
+      feed,
+      pending: [],
+      cursor: null,
+      alive: true,
+      released: false,
+    };
     feed.boards.add(board);
     this.#boards += 1;
     // Listen only while someone watches: an idle instance adds nothing to the hub.

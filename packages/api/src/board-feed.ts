@@ -133,7 +133,11 @@ export class BoardCursor {
 
   /** True, moving on, when `id` is new to this board; false for one it is already past. */
   advance(id: string): boolean {
-    const next = BigInt(id);
+    return this.advanceTo(BigInt(id));
+  }
+
+  /** `advance` for an id already parsed: the live feed parses each event's id once. */
+  advanceTo(next: bigint): boolean {
     if (next <= this.last) return false;
     this.last = next;
     return true;
