@@ -27,8 +27,12 @@ export function createDb(connectionString: string, options: DbOptions = {}): Db 
     max: options.max ?? 10,
     ...(options.role ? { options: `-c role=${options.role}` } : {}),
   });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
+  // A client losing its connection (a restart, pg_terminate_backend) must not crash the
+  // process. Idle, the pool reports it here and drops the client. Checked out between two
+  // queries of a transaction, the client itself emits the error, which unheard would be an
+  // uncaught exception: its next query fails instead, and the caller handles that.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
