@@ -36,7 +36,7 @@ export const departmentKinds = [
   'clinic',
   'other',
 ] as const;
-export type DepartmentKind = (typeof departmentKinds)[number];
+export type LocationDepartmentKind = (typeof departmentKinds)[number];
 
 const departmentCodePattern = /^[A-Za-z0-9_-]{1,32}$/;
 const roomCodePattern = /^[A-Za-z0-9._-]{1,32}$/;
@@ -55,7 +55,7 @@ export interface LocationRow {
   raw: Record<string, string>;
   department: string;
   departmentName: string | null;
-  kind: DepartmentKind | null;
+  kind: LocationDepartmentKind | null;
   sortOrder: number | null;
   room: string | null;
   bed: string | null;
@@ -99,7 +99,7 @@ export function readLocationsCsv(text: string): LocationFile {
     skip_records_with_error: true,
     on_skip: (error: CsvError | undefined, raw: string | undefined) => {
       problems.push({
-        line: error?.lines ?? 0,
+        line: typeof error?.lines === 'number' ? error.lines : 0,
         raw: { text: (raw ?? '').slice(0, 500) },
         code: 'unreadable_row',
         reason: `The row is not valid CSV: ${error?.message ?? 'unknown error'}`,
@@ -209,7 +209,7 @@ function checkRow(line: number, raw: Record<string, string>): LocationRow | RowP
     raw,
     department,
     departmentName,
-    kind: kind as DepartmentKind | null,
+    kind: kind as LocationDepartmentKind | null,
     sortOrder,
     room,
     bed,
