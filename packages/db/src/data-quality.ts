@@ -97,16 +97,16 @@ const missingAdmitDecision = `
 
 /** Beds whose status still names a finished visit, or with a finished visit's stay open. */
 const bedsHeld = `
-  (SELECT b.id AS bed_id, e.id AS encounter_id, bool_or(b.encounter_id = e.id) AS by_status,
-          bool_or(s.id IS NOT NULL) AS by_stay
-     FROM bed b
-     JOIN encounter e ON e.id = b.encounter_id
-                      OR e.id IN (SELECT encounter_id FROM bed_stay
-                                   WHERE bed_id = b.id AND end_at IS NULL AND NOT cancelled)
-     LEFT JOIN bed_stay s ON s.bed_id = b.id AND s.encounter_id = e.id
-                         AND s.end_at IS NULL AND NOT s.cancelled
+  (SELECT x.bed_id, x.encounter_id, bool_or(x.by_status) AS by_status,
+          bool_or(x.by_stay) AS by_stay
+     FROM (SELECT id AS bed_id, encounter_id, true AS by_status, false AS by_stay
+             FROM bed WHERE encounter_id IS NOT NULL
+           UNION ALL
+           SELECT bed_id, encounter_id, false, true
+             FROM bed_stay WHERE end_at IS NULL AND NOT cancelled) x
+     JOIN encounter e ON e.id = x.encounter_id
     WHERE e.status IN ('finished', 'cancelled') OR e.discharged_at IS NOT NULL
-    GROUP BY b.id, e.id) h`;
+    GROUP BY x.bed_id, x.encounter_id) h`;
 
 /** How many items each check finds now. */
 export async function countQualityIssues(db: Queryable): Promise<Record<QualityCheck, number>> {
