@@ -220,6 +220,26 @@ describe('CSV import of rows that break the rules', () => {
     expect(rows[0].n).toBe(12);
   });
 
+  it('marks a rejected row reprocessed once a fixed file applies its location', async () => {
+    const dir = mkdtempSync(join(scratch, 'fixed-'));
+    const file = join(dir, 'locations-bad.csv');
+    // The row refused for its kind (asylum), with a kind MedAxis knows.
+    writeFileSync(
+      file,
+      'department,department_name,kind,room,bed\nPSY,Psychiatry,ward,01,PSY-01-A\n',
+    );
+
+    const fixed = await importLocations(test.db, { file });
+
+    expect(fixed.rows).toMatchObject({ applied: 1, rejected: 0 });
+    expect(fixed.rejectionsResolved).toBe(1);
+    const { rows } = await test.db.query<{ code: string; reprocessed: boolean }>(
+      `SELECT code, reprocessed_at IS NOT NULL AS reprocessed FROM import_rejection
+        WHERE row->>'bed' = 'PSY-01-A'`,
+    );
+    expect(rows).toEqual([{ code: 'bad_kind', reprocessed: true }]);
+  });
+
   it('refuses a file that is not a locations file as a whole, writing nothing', async () => {
     const file = join(scratch, 'wrong.csv');
     writeFileSync(file, 'ward,bed\nMED,MED-09-A\n');
@@ -244,7 +264,8 @@ describe('medaxis import locations', () => {
 
     expect(stdout).toContain('13 read: 0 applied, 1 unchanged, 12 rejected');
     expect(stdout).toMatch(/line +5 {2}bad_kind: The kind is none of/);
-    expect(stdout).toContain('(12 already kept by an earlier run)');
+    // The bad kind was fixed and reprocessed meanwhile: the old row is kept again, once.
+    expect(stdout).toContain('(11 already kept by an earlier run)');
     expect(stderr).not.toContain('importing');
   });
 

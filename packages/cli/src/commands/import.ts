@@ -67,6 +67,9 @@ function formatLocations(report: LocationsReport): string {
     `  created  ${created.departments} departments, ${created.rooms} rooms, ${created.beds} beds`,
     `  updated  ${updated.departments} departments, ${updated.beds} beds`,
   ];
+  if (report.rejectionsResolved > 0) {
+    lines.push(`  ${report.rejectionsResolved} rows rejected by earlier runs are now applied`);
+  }
   if (report.rejections.length > 0) {
     lines.push('  rejected rows:');
     for (const { line, code, reason } of report.rejections) {

@@ -26,6 +26,8 @@ export interface LocationsReport {
   rejections: { line: number; code: string; reason: string }[];
   /** Rejected rows already kept, unreprocessed, by an earlier run: not stored twice. */
   rejectionsAlreadyKept: number;
+  /** Rows earlier runs rejected whose location this run applied: marked reprocessed. */
+  rejectionsResolved: number;
 }
 
 interface Changes {
@@ -76,12 +78,14 @@ export async function importLocations(
   };
   let applied = 0;
   let unchanged = 0;
+  const standing: string[] = [];
   let done = file.read - rows.length;
   for (const row of rows) {
     try {
       const changed = await withTransaction(db, (tx) => applyRow(tx, site.id, row, changes));
       if (changed) applied++;
       else unchanged++;
+      standing.push(locationKey(row));
     } catch (error) {
       if (!(error instanceof RowRefused)) throw error;
       problems.push({ line: row.line, raw: row.raw, code: error.code, reason: error.message });
@@ -90,6 +94,14 @@ export async function importLocations(
   }
 
   problems.sort((a, b) => a.line - b.line);
+  // A location this run still refuses a row about stays unresolved, even if another row of it
+  // applied (the second listing of a bed is still wrong).
+  const refused = new Set(problems.map((problem) => rawLocationKey(problem.raw)));
+  const resolved = await resolveRejections(
+    db,
+    basename(path),
+    standing.filter((key) => !refused.has(key)),
+  );
   const alreadyKept = await keepRejections(db, runId, basename(path), problems);
   const report: LocationsReport = {
     runId,
@@ -99,6 +111,7 @@ export async function importLocations(
     rejectedByReason: countByReason(problems),
     rejections: problems.map(({ line, code, reason }) => ({ line, code, reason })),
     rejectionsAlreadyKept: alreadyKept,
+    rejectionsResolved: resolved,
   };
   await closeRun(db, runId, report);
   return report;
@@ -326,6 +339,35 @@ async function keepRejections(
     if (rowCount === 0) alreadyKept++;
   }
   return alreadyKept;
+}
+
+/** What a row is about: its bed, else its room, else its department. */
+function locationKey(row: Pick<LocationRow, 'department' | 'room' | 'bed'>): string {
+  return row.bed ?? `${row.department}/${row.room ?? ''}`;
+}
+
+function rawLocationKey(raw: Record<string, string>): string {
+  return raw.bed || `${raw.department ?? ''}/${raw.room ?? ''}`;
+}
+
+/** The same key over a kept row's cells (import_rejection.row), in SQL. */
+const rejectionKey = `coalesce(nullif(r.row->>'bed', ''),
+  coalesce(r.row->>'department', '') || '/' || coalesce(r.row->>'room', ''))`;
+
+/**
+ * A rejected row is resolved once a later run of a file of the same name applies a row about
+ * the same location (fixed rows usually move: lines are not a key): it is marked reprocessed.
+ */
+async function resolveRejections(db: Queryable, file: string, keys: readonly string[]) {
+  if (keys.length === 0) return 0;
+  const { rowCount } = await db.query(
+    `UPDATE import_rejection r SET reprocessed_at = now()
+       FROM import_run u
+      WHERE u.id = r.run_id AND u.kind = $1 AND r.file = $2 AND r.reprocessed_at IS NULL
+        AND ${rejectionKey} = ANY($3::text[])`,
+    [locationsImportKind, file, keys],
+  );
+  return rowCount ?? 0;
 }
 
 function countByReason(problems: readonly RowProblem[]): Record<string, number> {
