@@ -67,10 +67,12 @@ export class QualityState {
       const result = await this.client.quality.items.query({ check, limit: 200 });
       if (this.check === check) this.items = result.items;
     } catch (error) {
+      if (this.check !== check) return;
       this.items = [];
       this.problem = refusalText(refusalOf(error));
     } finally {
-      this.loadingItems = false;
+      // An answer for a check chosen earlier says nothing about the one open now.
+      if (this.check === check) this.loadingItems = false;
     }
   }
 }
