@@ -18,6 +18,9 @@ export interface OpenMessage {
   identity: 'shown' | 'masked';
 }
 
+/** Messages per page; older ones load on demand. */
+export const pageSize = 100;
+
 /** Statuses a message can be processed again from (applied and duplicates have nothing left). */
 const reprocessable = new Set(['rejected', 'unsupported', 'received']);
 
@@ -35,6 +38,8 @@ export class DeadLetterState {
   counts = $state.raw<Record<Outcome, number> | null>(null);
   messages = $state.raw<readonly Hl7MessageSummary[]>([]);
   loading = $state.raw(false);
+  /** A full page came back: there may be older messages. */
+  hasOlder = $state.raw(false);
   /** The page could not be loaded at all. */
   refused = $state.raw<Refusal | null>(null);
   open = $state.raw<OpenMessage | null>(null);
@@ -48,12 +53,34 @@ export class DeadLetterState {
     this.outcome = outcome;
     this.loading = true;
     try {
-      const result = await this.client.hl7.messages.query({ outcome, limit: 200 });
+      const result = await this.client.hl7.messages.query({ outcome, limit: pageSize });
       this.counts = result.outcomes;
       this.messages = result.messages;
+      this.hasOlder = result.messages.length === pageSize;
       this.refused = null;
     } catch (error) {
       this.refused = refusalOf(error);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  /** The next page of older messages under the same outcome. */
+  async older() {
+    const last = this.messages.at(-1);
+    if (!last || this.loading) return;
+    this.loading = true;
+    try {
+      const result = await this.client.hl7.messages.query({
+        outcome: this.outcome,
+        beforeId: last.id,
+        limit: pageSize,
+      });
+      this.counts = result.outcomes;
+      this.messages = [...this.messages, ...result.messages];
+      this.hasOlder = result.messages.length === pageSize;
+    } catch (error) {
+      this.notice = { kind: 'problem', text: refusalText(refusalOf(error)) };
     } finally {
       this.loading = false;
     }
