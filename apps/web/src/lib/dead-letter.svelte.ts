@@ -109,13 +109,12 @@ export class DeadLetterState {
     this.notice = null;
     try {
       const [result] = await this.client.hl7.reprocess.mutate({ id: current.message.id });
+      const status = result?.status ?? 'not applied';
+      const reason = result?.errorReason ?? 'no reason given';
       this.notice =
         result?.status === 'applied'
           ? { kind: 'ok', text: `Applied (${result.ackCode ?? 'AA'}).` }
-          : {
-              kind: 'problem',
-              text: `Still ${result?.status ?? 'not applied'}: ${result?.errorReason ?? 'no reason given'}.`,
-            };
+          : { kind: 'problem', text: `Still ${status}: ${reason}.` };
       await Promise.all([this.load(), this.refreshOpen(current.message.id)]);
     } catch (error) {
       const refusal = refusalOf(error);
