@@ -17,3 +17,5 @@ export { boardStreamClose, boardStreamCloseFor, trpcCodeFor } from './errors.ts'
 export { appRouter, type AppRouter } from './router.ts';
 export type { DeviceView } from './devices.ts';
 export type { UserView } from './users.ts';
+export type { Hl7MessageSummary } from './hl7.ts';
+export type { QualityCheck, QualityItem } from '@medaxis/db';

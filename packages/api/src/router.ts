@@ -6,6 +6,7 @@ import { hl7Router } from './hl7.ts';
 import { devicesRouter } from './devices.ts';
 import { consentRouter } from './consent.ts';
 import { patientsRouter } from './patients.ts';
+import { qualityRouter } from './quality.ts';
 import { router } from './trpc.ts';
 import { usersRouter } from './users.ts';
 
@@ -20,6 +21,7 @@ export const appRouter = router({
   devices: devicesRouter,
   consent: consentRouter,
   patients: patientsRouter,
+  quality: qualityRouter,
   users: usersRouter,
 });
 

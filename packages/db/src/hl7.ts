@@ -179,6 +179,11 @@ export interface Hl7MessageFilter {
   eventType?: string;
   controlId?: string;
   errorReason?: string;
+  /**
+   * true: only messages MedAxis failed on itself (error code INTERNAL, "errored"); false: only
+   * those refused for what they say or for the hospital's state. Unset: both.
+   */
+  internalError?: boolean;
   /** Only messages with an id below this one (paging backwards from the newest). */
   beforeId?: string;
   limit?: number;
@@ -193,6 +198,7 @@ export async function listHl7Messages(db: Queryable, filter: Hl7MessageFilter = 
         AND ($3::text IS NULL OR control_id = $3)
         AND ($4::text IS NULL OR error_reason = $4)
         AND ($5::bigint IS NULL OR id < $5)
+        AND ($7::boolean IS NULL OR (error_code IS NOT DISTINCT FROM 'INTERNAL') = $7)
       ORDER BY hl7_message.id DESC LIMIT $6`,
     [
       filter.statuses?.length ? filter.statuses : null,
@@ -201,6 +207,7 @@ export async function listHl7Messages(db: Queryable, filter: Hl7MessageFilter = 
       filter.errorReason ?? null,
       filter.beforeId ?? null,
       filter.limit ?? 100,
+      filter.internalError ?? null,
     ],
   );
   return rows;
@@ -219,6 +226,27 @@ export async function listHl7MessageIds(
     [status, options.receivedBefore ?? null, options.limit ?? 1000],
   );
   return rows.map((row) => row.id);
+}
+
+/**
+ * The dead-letter view's tabs: messages refused for what they say or for the hospital's state
+ * (rejected), those MedAxis failed on itself (errored, reprocessable once fixed), unsupported.
+ */
+export async function countHl7DeadLetters(db: Queryable) {
+  const { rows } = await db.query<{
+    rejected: number;
+    errored: number;
+    unsupported: number;
+    all: number;
+  }>(
+    `SELECT count(*) FILTER (WHERE status = 'rejected' AND error_code IS DISTINCT FROM 'INTERNAL')
+              ::int AS rejected,
+            count(*) FILTER (WHERE status = 'rejected' AND error_code = 'INTERNAL')::int AS errored,
+            count(*) FILTER (WHERE status = 'unsupported')::int AS unsupported,
+            count(*)::int AS "all"
+       FROM hl7_message`,
+  );
+  return rows[0]!;
 }
 
 /** Counts by status, for the CLI and the dead-letter view's header. */

@@ -14,3 +14,4 @@ export * from './migrate.ts';
 export * from './patients.ts';
 export * from './pool.ts';
 export * from './sql-params.ts';
+export * from './data-quality.ts';

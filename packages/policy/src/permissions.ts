@@ -31,6 +31,8 @@ export const permissions = [
   'interface.read',
   /** HL7 feed: reprocess stored messages (the dead-letter queue). */
   'interface.manage',
+  /** ADT data quality: counts and drill-down of what feeds and imports left (no patient data). */
+  'quality.read',
 ] as const;
 
 export type Permission = (typeof permissions)[number];

@@ -40,6 +40,7 @@ describe('config/roles.json', () => {
       'device.manage',
       'interface.read',
       'interface.manage',
+      'quality.read',
     ],
     bed_manager: [
       'board.read',
@@ -51,6 +52,7 @@ describe('config/roles.json', () => {
       'patient.search',
       'interface.read',
       'interface.manage',
+      'quality.read',
     ],
     charge_nurse: [
       'board.read',

@@ -1,9 +1,14 @@
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 
-import { importMimic, type ImportReport } from '@medaxis/interop';
+import {
+  importLocations,
+  importMimic,
+  type ImportReport,
+  type LocationsReport,
+} from '@medaxis/interop';
 
 import { openDatabase } from '../context.ts';
+import { progressBar } from '../progress.ts';
 
 export function registerImport(program: Command): void {
   const importCommand = program.command('import').description('import data from other systems');
@@ -17,29 +22,67 @@ export function registerImport(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (dir: string, options: { tz: string; json?: boolean }) => {
       const database = await openDatabase({ log: (message) => console.error(message) });
-      // The bar writes to stderr and only on a terminal: piped output and CI logs stay clean.
-      const bar = process.stderr.isTTY
-        ? new cliProgress.SingleBar(
-            { format: 'importing {bar} {value}/{total} events', hideCursor: true },
-            cliProgress.Presets.shades_classic,
-          )
-        : undefined;
+      const bar = progressBar('events');
       try {
         const report = await importMimic(database.db, {
           dir,
           timeZone: options.tz,
-          onProgress: (done, total) => {
-            if (done === 1) bar?.start(total, 0);
-            bar?.update(done);
-          },
+          onProgress: bar.update,
         });
-        bar?.stop();
+        bar.stop();
         console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
       } finally {
-        bar?.stop();
+        bar.stop();
         await database.close();
       }
     });
+
+  importCommand
+    .command('locations <file>')
+    .description(
+      'create or update departments, rooms and beds from a CSV file (format: README, ' +
+        '"Locations from a CSV file"); rejected rows are reported and kept in import_rejection',
+    )
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, options: { json?: boolean }) => {
+      const database = await openDatabase({ log: (message) => console.error(message) });
+      const bar = progressBar('rows');
+      try {
+        const report = await importLocations(database.db, { file, onProgress: bar.update });
+        bar.stop();
+        console.log(options.json ? JSON.stringify(report, null, 2) : formatLocations(report));
+      } finally {
+        bar.stop();
+        await database.close();
+      }
+    });
+}
+
+function formatLocations(report: LocationsReport): string {
+  const { rows, created, updated } = report;
+  const lines = [
+    `Locations import run ${report.runId} from ${report.source}`,
+    `  rows     ${rows.read} read: ${rows.applied} applied, ${rows.unchanged} unchanged, ` +
+      `${rows.rejected} rejected`,
+    `  created  ${created.departments} departments, ${created.rooms} rooms, ${created.beds} beds`,
+    `  updated  ${updated.departments} departments, ${updated.beds} beds`,
+  ];
+  if (report.rejectionsResolved > 0) {
+    lines.push(`  ${report.rejectionsResolved} rows rejected by earlier runs are now applied`);
+  }
+  if (report.rejections.length > 0) {
+    lines.push('  rejected rows:');
+    for (const { line, code, reason } of report.rejections) {
+      lines.push(`    line ${String(line).padStart(5)}  ${code}: ${reason}`);
+    }
+    lines.push(
+      `  rejected rows are kept in import_rejection` +
+        (report.rejectionsAlreadyKept > 0
+          ? ` (${report.rejectionsAlreadyKept} already kept by an earlier run)`
+          : ` (run ${report.runId})`),
+    );
+  }
+  return lines.join('\n');
 }
 
 function formatReport(report: ImportReport): string {

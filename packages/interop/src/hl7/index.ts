@@ -10,3 +10,4 @@ export * from './plan.ts';
 export * from './process.ts';
 export * from './text.ts';
 export * from './timestamp.ts';
+export * from './mask.ts';
