@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 
 import { appRouter, type Context, type EventFeed } from '@medaxis/api';
+import { auditWriterFor } from '@medaxis/audit';
 import type { Db } from '@medaxis/db';
 import { repoRoot } from '@medaxis/db/testing';
 import { loadPolicyConfig, type Actor, type Purpose } from '@medaxis/policy';
@@ -51,6 +52,8 @@ export function callerFor(
 ) {
   const context: Context = {
     db,
+    // The process's writer for this database, as the server's: real rows, durable per call.
+    audit: auditWriterFor(db),
     feed: options.feed ?? silentFeed,
     requestId: 'test-request',
     now: options.now ?? (() => new Date()),
