@@ -48,14 +48,14 @@ export function callerFor(
   db: Db,
   actor: Actor | null,
   purpose: Purpose,
-  options: { now?: () => Date; feed?: EventFeed } = {},
+  options: { now?: () => Date; feed?: EventFeed; requestId?: string } = {},
 ) {
   const context: Context = {
     db,
     // The process's writer for this database, as the server's: real rows, durable per call.
     audit: auditWriterFor(db),
     feed: options.feed ?? silentFeed,
-    requestId: 'test-request',
+    requestId: options.requestId ?? 'test-request',
     now: options.now ?? (() => new Date()),
     roles: policyConfig.roles,
     policies: policyConfig.policies,
