@@ -32,7 +32,7 @@ const system = actorWith(['system']);
 /** A call as `actor`, with its own request id so its audit rows can be found. */
 function as(actor: Actor, purpose?: Purpose) {
   const requestId = randomUUID();
-  const declared = purpose ?? policyConfig.roles.get(actor.roles[0]!)!.purposes[0]!;
+  const declared = purpose ?? policyConfig.roles.get(actor.roles[0])!.purposes[0]!;
   return { api: callerFor(db, actor, declared, { requestId }), requestId };
 }
 
