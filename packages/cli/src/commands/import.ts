@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 
+import { auditWriterFor } from '@medaxis/audit';
 import { importMimic, type ImportReport } from '@medaxis/interop';
 
 import { openDatabase } from '../context.ts';
@@ -28,6 +29,7 @@ export function registerImport(program: Command): void {
         const report = await importMimic(database.db, {
           dir,
           timeZone: options.tz,
+          audit: auditWriterFor(database.db),
           onProgress: (done, total) => {
             if (done === 1) bar?.start(total, 0);
             bar?.update(done);
