@@ -361,6 +361,33 @@ describe('the audit row of each call touching patient data', () => {
     ]);
   });
 
+  it('records a consent record with inverted dates as an error, writing nothing else', async () => {
+    const { api, requestId } = as(clinician());
+
+    const refused = await refusal(
+      api.consent.record({
+        records: [
+          {
+            patientId: open.patientId,
+            policy: 'vip',
+            action: 'restrict',
+            validFrom: '2026-12-05T00:00:00Z',
+            validTo: '2026-12-04T00:00:00Z',
+          },
+        ],
+      }),
+    );
+
+    expect(refused).toEqual({ code: 'BAD_REQUEST', reason: 'consent_dates_inverted' });
+    expect(await auditRows(requestId)).toEqual([
+      expect.objectContaining({
+        action: 'write',
+        outcome: 'error',
+        reason: 'VALIDATION:consent_dates_inverted',
+      }),
+    ]);
+  });
+
   it('writes no row for calls that touch no patient data', async () => {
     const { api, requestId } = as(actorWith(['bed_manager'], '*'));
 

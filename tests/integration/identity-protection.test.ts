@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 
 import type { BoardEvent } from '@medaxis/api';
+import { auditWriterFor } from '@medaxis/audit';
 import { MllpClient, readAck } from '@medaxis/interop';
 import { createLogger, startMllpListener, type MllpListener } from '@medaxis/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +73,8 @@ beforeAll(async () => {
       }),
     ),
     recoveryIntervalMs: 0,
+    // As apps/server main.ts wires it: the server's own writer for the database.
+    processor: { audit: auditWriterFor(stack.database.db) },
   });
   for (const [index, patient] of patients.entries()) {
     const ack = await send(a01(patient, `C${index}`));
@@ -196,6 +199,16 @@ describe('the logs of a run', () => {
     const future = a01(patients[2]!, 'X1', new Date(Date.now() + 2 * 86_400_000));
     expect((await send(future)).code).not.toBe('AA');
     await send(`MSH|^~\\&|PAS|NGH\rPID|1||NGH884203^^^NGH^MR||Szczepanska^Ottilie||20011130`);
+
+    // The audit trail, not the log, holds what happened: HL7 writes and the refused sign-in.
+    const { rows: audited } = await stack.database.db.query<{ source: string; n: number }>(
+      `SELECT source || ':' || operation || ':' || outcome AS source, count(*)::int AS n
+         FROM audit_event GROUP BY 1`,
+    );
+    const kinds = new Set(audited.map((row) => row.source));
+    expect(kinds).toContain('auth:login:denied');
+    expect([...kinds].some((kind) => kind.startsWith('hl7:'))).toBe(true);
+    expect(kinds).toContain('api:patients.search:allowed');
 
     const logs = [...stack.logs, ...mllpLogs].join('');
     // The check can fail: the run did log, requests and HL7 messages alike.
