@@ -112,6 +112,28 @@ export async function buildServer(options: ServerOptions): Promise<{
     options.boardStream,
   );
 
+  // An oversized body is refused (413) before any procedure runs, so the enforcement point
+  // never sees it: the attempt is audited here, before the answer leaves.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode !== 413) return payload;
+    const actor = (await auth.identify(request).catch(() => null))?.actor ?? null;
+    await audit.record({
+      source: 'api',
+      operation: request.url.split('?')[0]!.slice(0, 200),
+      action: 'write',
+      actor: actor
+        ? { kind: actor.kind, id: actor.id, roles: actor.roles }
+        : { kind: 'anonymous', id: 'anonymous' },
+      purpose: 'operations',
+      resourceType: 'request',
+      outcome: 'error',
+      reason: 'PAYLOAD_TOO_LARGE',
+      requestId: String(request.id),
+      clientAddress: request.ip,
+    });
+    return payload;
+  });
+
   app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const database = await db.query('SELECT 1').then(
