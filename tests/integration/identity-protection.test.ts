@@ -230,3 +230,29 @@ describe('the logs of a run', () => {
     await anonymous.close();
   });
 });
+
+describe('everything a user did', () => {
+  it('lists their sign-in, a refused sign-in naming them and their reads', async () => {
+    const clinician = stack.connect({ role: 'clinician', departments: ['SUR'] });
+    const { username, password } = await clinician.credentials;
+    const signIn = (secret: string) =>
+      fetch(`${stack.baseUrl}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: stack.baseUrl },
+        body: JSON.stringify({ username, password: secret }),
+      });
+    expect((await signIn('not the password at all')).status).toBe(401);
+    expect((await signIn(password!)).status).toBe(200);
+    await clinician.api.patients.get.query({ id: await patientIdOf('NGH884203') });
+    const officer = stack.connect({ role: 'compliance_officer' }, { purpose: 'audit' });
+
+    const activity = await officer.api.compliance.userActivity.query({ actor: username! });
+
+    const seen = activity.items.map((fact) => `${fact.operation}:${fact.outcome}`);
+    expect(seen).toEqual(
+      expect.arrayContaining(['login:denied', 'login:allowed', 'patients.get:allowed']),
+    );
+    await clinician.close();
+    await officer.close();
+  });
+});
