@@ -71,6 +71,10 @@ describe('the compliance pages', () => {
     expect(text).toContain('patients.get');
     expect(text).toContain('treatment');
     expect(text).toContain('allowed');
+    // From a fact to everything its actor did.
+    expect(await row.first().locator('[data-fact-actor] a').getAttribute('href')).toBe(
+      `/audit/user?user=${clinicianName}`,
+    );
     // The audit views show who and why, never who the patient is.
     expect(await page.locator('main').textContent()).not.toMatch(/Castellanos|NGH552310/);
 
