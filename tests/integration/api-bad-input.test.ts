@@ -64,6 +64,13 @@ describe('malformed requests', () => {
       body: JSON.stringify({ bedId: 1, reason: 'x'.repeat(2 * 1024 * 1024) }),
     });
     expect(response.status).toBe(413);
+    // Refused before any procedure, and still audited.
+    const { rows } = await stack.database.db.query(
+      `SELECT operation, outcome, reason FROM audit_event WHERE reason = 'PAYLOAD_TOO_LARGE'`,
+    );
+    expect(rows).toEqual([
+      { operation: '/trpc/beds.block', outcome: 'error', reason: 'PAYLOAD_TOO_LARGE' },
+    ]);
   });
 });
 

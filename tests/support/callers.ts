@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 
 import { appRouter, type Context, type EventFeed } from '@medaxis/api';
+import { auditWriterFor } from '@medaxis/audit';
 import type { Db } from '@medaxis/db';
 import { repoRoot } from '@medaxis/db/testing';
 import { loadPolicyConfig, type Actor, type Purpose } from '@medaxis/policy';
@@ -47,12 +48,14 @@ export function callerFor(
   db: Db,
   actor: Actor | null,
   purpose: Purpose,
-  options: { now?: () => Date; feed?: EventFeed } = {},
+  options: { now?: () => Date; feed?: EventFeed; requestId?: string } = {},
 ) {
   const context: Context = {
     db,
+    // The process's writer for this database, as the server's: real rows, durable per call.
+    audit: auditWriterFor(db),
     feed: options.feed ?? silentFeed,
-    requestId: 'test-request',
+    requestId: options.requestId ?? 'test-request',
     now: options.now ?? (() => new Date()),
     roles: policyConfig.roles,
     policies: policyConfig.policies,

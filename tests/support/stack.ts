@@ -65,7 +65,7 @@ export interface Stack {
    * A client acting as `as` (default: a signed-in bed manager) over HTTP for queries and
    * mutations and over websocket for subscriptions, both carrying its cookie.
    */
-  connect(as?: ConnectAs): Connection;
+  connect(as?: ConnectAs, options?: { purpose?: string }): Connection;
   /** A device token for a wall display of `board` (null: the hospital). */
   deviceToken(board?: string | null): Promise<string>;
   stop(): Promise<void>;
@@ -153,7 +153,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     boardStream,
     logs,
     deviceToken,
-    connect(as: ConnectAs = { role: 'bed_manager' }) {
+    connect(as: ConnectAs = { role: 'bed_manager' }, options: { purpose?: string } = {}) {
       const credentials = credentialsFor(as);
       let cookie = '';
       const ready = credentials.then((created) => {
@@ -182,7 +182,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
               url: `${baseUrl}/trpc`,
               headers: async () => {
                 await ready;
-                return cookie ? { cookie } : {};
+                // The purpose of use a client declares (x-purpose-of-use); treatment if none.
+                const purpose = options.purpose ? { 'x-purpose-of-use': options.purpose } : {};
+                return cookie ? { cookie, ...purpose } : purpose;
               },
             }),
           }),

@@ -28,6 +28,16 @@ const schema = z.object({
   MLLP_PORT: z.coerce.number().int().min(0).max(65535).default(2575),
   /** Interface the MLLP listener binds to; HOST by default. */
   MLLP_HOST: z.string().optional(),
+  /**
+   * The role the server's connections take (packages/db createDb), `medaxis_app` unless set:
+   * it may append audit rows but never change or delete them. Empty keeps the login's role.
+   */
+  DATABASE_ROLE: z
+    .string()
+    .regex(/^([a-z_][a-z0-9_]*)?$/, 'DATABASE_ROLE must be a plain role name')
+    .default('medaxis_app'),
+  /** `stdout` or a file: a JSON-lines copy of every audit row for a SIEM; unset for none. */
+  AUDIT_MIRROR: z.string().optional(),
   /** Folder holding roles.json and the other policy files; the repository's config/ by default. */
   MEDAXIS_CONFIG_DIR: z.string().optional(),
 });

@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { auditWriterFor, createMirror } from '@medaxis/audit';
 import { createDb } from '@medaxis/db';
 import { ConfigError, loadPolicyConfig } from '@medaxis/policy';
 
@@ -14,12 +15,16 @@ const log = createLogger(env.LOG_LEVEL);
 const configDir =
   env.MEDAXIS_CONFIG_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '../../../config');
 const { roles, policies } = loadPolicyFiles(configDir);
-const db = createDb(env.DATABASE_URL, { max: 20 });
+const db = createDb(env.DATABASE_URL, { max: 20, role: env.DATABASE_ROLE || undefined });
+const audit = auditWriterFor(db, {
+  mirror: env.AUDIT_MIRROR ? createMirror(env.AUDIT_MIRROR) : undefined,
+});
 const webBuildDir =
   env.WEB_BUILD_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '../../web/build');
 
 const { app } = await buildServer({
   db,
+  audit,
   roles,
   policies,
   databaseUrl: env.DATABASE_URL,
@@ -39,6 +44,7 @@ const mllp =
         port: env.MLLP_PORT,
         host: env.MLLP_HOST ?? env.HOST,
         log: log.child({ part: 'mllp' }),
+        processor: { audit },
       });
 if (mllp) log.info({ port: mllp.port, host: env.MLLP_HOST ?? env.HOST }, 'mllp listening');
 
@@ -46,6 +52,7 @@ const shutdown = async (signal: string) => {
   log.info({ signal }, 'server stopping');
   await mllp?.close();
   await app.close();
+  await audit.close();
   await db.end();
   process.exit(0);
 };

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { appRouter, type AppRouter, type Context } from '@medaxis/api';
+import { appRouter, type AppRouter, type AuditSink, type Context } from '@medaxis/api';
+import { auditWriterFor } from '@medaxis/audit';
 import type { Db } from '@medaxis/db';
 import type { ConsentPolicies, Roles } from '@medaxis/policy';
 import websocket from '@fastify/websocket';
@@ -18,6 +19,8 @@ import { purposeOfUse } from './purpose.ts';
 
 export interface ServerOptions {
   db: Db;
+  /** Where audit rows go; the process's AuditWriter for `db` by default. */
+  audit?: AuditSink;
   /** config/roles.json, loaded and checked before the server starts. */
   roles: Roles;
   /** config/consent_policies.json, loaded and checked with the roles before the server starts. */
@@ -46,6 +49,7 @@ export async function buildServer(options: ServerOptions): Promise<{
   boardStream: BoardStream;
 }> {
   const { db, log } = options;
+  const audit = options.audit ?? auditWriterFor(db);
   const hub = new EventHub(db, options.databaseUrl, log.child({ part: 'event-hub' }));
   const app = Fastify({
     loggerInstance: log,
@@ -71,6 +75,7 @@ export async function buildServer(options: ServerOptions): Promise<{
       router: appRouter,
       createContext: async ({ req, res, info }): Promise<Context> => ({
         db,
+        audit,
         feed: hub,
         requestId: String(req.id),
         now: () => new Date(),
@@ -106,6 +111,28 @@ export async function buildServer(options: ServerOptions): Promise<{
     },
     options.boardStream,
   );
+
+  // An oversized body is refused (413) before any procedure runs, so the enforcement point
+  // never sees it: the attempt is audited here, before the answer leaves.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode !== 413) return payload;
+    const actor = (await auth.identify(request).catch(() => null))?.actor ?? null;
+    await audit.record({
+      source: 'api',
+      operation: request.url.split('?')[0]!.slice(0, 200),
+      action: 'write',
+      actor: actor
+        ? { kind: actor.kind, id: actor.id, roles: actor.roles }
+        : { kind: 'anonymous', id: 'anonymous' },
+      purpose: 'operations',
+      resourceType: 'request',
+      outcome: 'error',
+      reason: 'PAYLOAD_TOO_LARGE',
+      requestId: String(request.id),
+      clientAddress: request.ip,
+    });
+    return payload;
+  });
 
   app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

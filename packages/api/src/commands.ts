@@ -8,13 +8,22 @@ import {
 import { ErrorCode, liveCommandOptions, MedaxisError, type Command } from '@medaxis/domain';
 import { z } from 'zod';
 
-import type { Context } from './context.ts';
+import type { Access, Context } from './context.ts';
 import { bedId, encounterId, instant } from './inputs.ts';
 import { procedure, router } from './trpc.ts';
 
 const at = { at: instant.optional() };
 
-function run(ctx: Context, command: Command): Promise<CommandResult> {
+/** ADT commands write patient data: audited, naming the encounters (and so the patients). */
+const adtWrite = {
+  permission: 'adt.write',
+  patientData: 'write',
+  resourceType: 'encounter',
+} as const;
+
+function run(ctx: Context & { access: Access }, command: Command): Promise<CommandResult> {
+  if ('encounterId' in command) ctx.access.touchEncounters([command.encounterId]);
+  if ('otherEncounterId' in command) ctx.access.touchEncounters([command.otherEncounterId]);
   return executeCommand(ctx.db, command, {
     source: 'api',
     options: liveCommandOptions(ctx.now()),
@@ -36,7 +45,7 @@ export const adtRouter = router({
    * id), into a bed. Creating and admitting happen in the same transaction.
    */
   admit: procedure
-    .meta({ permission: 'adt.write' })
+    .meta(adtWrite)
     .input(
       z.union([
         z.object({ bedId, encounterId, ...at }).strict(),
@@ -69,11 +78,12 @@ export const adtRouter = router({
         },
         { source: 'api', options: liveCommandOptions(ctx.now()) },
       );
+      ctx.access.touchEncounters([created]);
       return { ...result, encounterId: created };
     }),
 
   transfer: procedure
-    .meta({ permission: 'adt.write' })
+    .meta(adtWrite)
     .input(z.object({ encounterId, bedId, ...at }).strict())
     .mutation(({ ctx, input }) =>
       run(ctx, {
@@ -85,21 +95,21 @@ export const adtRouter = router({
     ),
 
   discharge: procedure
-    .meta({ permission: 'adt.write' })
+    .meta(adtWrite)
     .input(z.object({ encounterId, ...at }).strict())
     .mutation(({ ctx, input }) =>
       run(ctx, { type: 'discharge', encounterId: input.encounterId, at: input.at ?? ctx.now() }),
     ),
 
   cancelAdmit: procedure
-    .meta({ permission: 'adt.write' })
+    .meta(adtWrite)
     .input(z.object({ encounterId, ...at }).strict())
     .mutation(({ ctx, input }) =>
       run(ctx, { type: 'cancel-admit', encounterId: input.encounterId, at: input.at ?? ctx.now() }),
     ),
 
   cancelTransfer: procedure
-    .meta({ permission: 'adt.write' })
+    .meta(adtWrite)
     .input(z.object({ encounterId, ...at }).strict())
     .mutation(({ ctx, input }) =>
       run(ctx, {
@@ -110,7 +120,7 @@ export const adtRouter = router({
     ),
 
   cancelDischarge: procedure
-    .meta({ permission: 'adt.write' })
+    .meta(adtWrite)
     .input(z.object({ encounterId, ...at }).strict())
     .mutation(({ ctx, input }) =>
       run(ctx, {
@@ -125,7 +135,7 @@ export const adtRouter = router({
    * board shows the waiting time on their ED bed.
    */
   decideAdmission: procedure
-    .meta({ permission: 'adt.write' })
+    .meta(adtWrite)
     .input(z.object({ encounterId, ...at }).strict())
     .mutation(async ({ ctx, input }) => {
       const when = input.at ?? ctx.now();
@@ -136,6 +146,7 @@ export const adtRouter = router({
           `Event time ${when.toISOString()} is in the future.`,
         );
       }
+      ctx.access.touchEncounters([input.encounterId]);
       const eventId = await recordAdmitDecision(ctx.db, {
         encounterId: input.encounterId,
         at: when,
@@ -146,7 +157,7 @@ export const adtRouter = router({
 
   /** Swaps two patients' beds (HL7 A17). */
   swap: procedure
-    .meta({ permission: 'adt.write' })
+    .meta(adtWrite)
     .input(z.object({ encounterId, otherEncounterId: encounterId, ...at }).strict())
     .mutation(({ ctx, input }) =>
       run(ctx, {

@@ -1,4 +1,4 @@
-import { getPatient, loadConsentRecords, patientsInScope, recordConsent } from '@medaxis/db';
+import { loadConsentRecords, patientsInScope, recordConsent } from '@medaxis/db';
 import { ErrorCode, MedaxisError } from '@medaxis/domain';
 import {
   checkConsentInput,
@@ -11,7 +11,7 @@ import { z } from 'zod';
 
 import type { Access, Context } from './context.ts';
 import { instant } from './inputs.ts';
-import { patientAccess, patientId } from './patients.ts';
+import { patientId, readOnePatient } from './patients.ts';
 import { procedure, router } from './trpc.ts';
 
 const consentRecordInput = z
@@ -108,8 +108,7 @@ export const consentRouter = router({
     .meta({ permission: 'patient.read', patientData: 'read' })
     .input(z.object({ patientId }).strict())
     .query(async ({ ctx, input }) => {
-      const read = await getPatient(ctx.db, patientAccess(ctx.access), input.patientId);
-      ctx.access.touch([read.touchedPatientId], { breakGlass: read.view.breakGlass });
+      await readOnePatient(ctx, input.patientId);
       const records = await loadConsentRecords(ctx.db, [input.patientId]);
       return {
         records: records.map(toView),

@@ -1,3 +1,4 @@
+import type { AuditEvent } from '@medaxis/audit';
 import type { AuditLogger } from '@medaxis/auth';
 import type { Db, EventRow } from '@medaxis/db';
 import type {
@@ -23,8 +24,15 @@ export interface EventFeed {
 export type FeedMessage =
   { kind: 'event'; event: Omit<EventRow, 'departmentIds'> } | { kind: 'heartbeat'; at: Date };
 
+/** Where the enforcement point records its audit rows: packages/audit's AuditWriter fits. */
+export interface AuditSink {
+  /** Resolves once the row is committed; the response waits for it. */
+  record(event: AuditEvent): Promise<unknown>;
+}
+
 export interface Context {
   db: Db;
+  audit: AuditSink;
   feed: EventFeed;
   requestId: string;
   now: () => Date;
@@ -67,6 +75,15 @@ export interface Access {
   touched: ReadonlySet<string>;
   breakGlassPatients: ReadonlySet<string>;
   touch(patientIds: Iterable<string>, options?: { breakGlass?: boolean }): void;
+  /**
+   * Marks the call as refused for these patients (a consent restriction, a department out of
+   * scope) although the answer the client gets is a plain NOT_FOUND or FORBIDDEN: the audit
+   * row then says `denied` with this reason, for the compliance officer's denial report.
+   */
+  deny(patientIds: Iterable<string>, reason: string): void;
+  /** Encounters a command wrote: the audit row names their patients (resolved when written). */
+  touchEncounters(encounterIds: Iterable<string>): void;
+  readonly denial: string | null;
 }
 
 /** Every procedure declares the permission it needs; one without is unreachable. */
@@ -74,4 +91,6 @@ export interface ProcedureMeta {
   permission: Permission;
   /** Set on procedures that touch patient data: they are audited (security issue). */
   patientData?: 'read' | 'search' | 'export' | 'write';
+  /** What the audit row names as the resource: `patient` unless said (`audit_log`, …). */
+  resourceType?: string;
 }

@@ -181,7 +181,7 @@ export const hl7Router = router({
       ]),
     )
     .mutation(async ({ ctx, input }) => {
-      const processor = new Hl7Processor(ctx.db, { now: ctx.now });
+      const processor = new Hl7Processor(ctx.db, { now: ctx.now, audit: ctx.audit });
       if ('id' in input) return [outcomeOf(await processor.reprocess(input.id))];
       const ids = await listHl7MessageIds(ctx.db, 'rejected', { limit: input.limit });
       const results = [];

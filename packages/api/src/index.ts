@@ -1,5 +1,6 @@
 export type * from './board-types.ts';
-export type { Context, EventFeed, FeedMessage } from './context.ts';
+export type { AuditSink, Context, EventFeed, FeedMessage } from './context.ts';
+export type * from './compliance-types.ts';
 export {
   boardAccess,
   boardEventIn,

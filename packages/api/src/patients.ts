@@ -7,13 +7,14 @@ import {
   type PatientAccess,
   type PatientRead,
   type PatientView,
+  whyOutOfView,
 } from '@medaxis/db';
-import { ErrorCode, MedaxisError } from '@medaxis/domain';
+import { ErrorCode, isMedaxisError, MedaxisError } from '@medaxis/domain';
 import type { IdentityField } from '@medaxis/policy';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 
-import type { Access } from './context.ts';
+import type { Access, Context } from './context.ts';
 import { departmentCode } from './inputs.ts';
 import { procedure, router } from './trpc.ts';
 
@@ -36,6 +37,26 @@ function reported(access: Access, reads: readonly PatientRead[]): PatientView[] 
     access.touch([read.touchedPatientId], { breakGlass: read.view.breakGlass });
   }
   return reads.map((read) => read.view);
+}
+
+/**
+ * One patient through the request's access. One out of view is NOT_FOUND, like one that does
+ * not exist; the audit row still says it was a denial, and why.
+ */
+export async function readOnePatient(
+  ctx: Context & { access: Access },
+  id: string,
+): Promise<PatientView> {
+  try {
+    const read = await getPatient(ctx.db, patientAccess(ctx.access), id);
+    return reported(ctx.access, [read])[0]!;
+  } catch (error) {
+    if (isMedaxisError(error) && error.code === ErrorCode.notFound) {
+      const why = await whyOutOfView(ctx.db, ctx.access.filter, id);
+      if (why) ctx.access.deny([id], why);
+    }
+    throw error;
+  }
 }
 
 /** A department asked for must be one the request may see; FORBIDDEN says no more. */
@@ -81,10 +102,7 @@ export const patientsRouter = router({
   get: procedure
     .meta({ permission: 'patient.read', patientData: 'read' })
     .input(z.object({ id: patientId }).strict())
-    .query(async ({ ctx, input }) => {
-      const read = await getPatient(ctx.db, patientAccess(ctx.access), input.id);
-      return reported(ctx.access, [read])[0]!;
-    }),
+    .query(({ ctx, input }) => readOnePatient(ctx, input.id)),
 
   /** Patients matching every criterion given; `total` counts only those in view. */
   search: procedure

@@ -1,6 +1,7 @@
 import { boardRouter } from './board.ts';
 import { breakGlassRouter } from './break-glass.ts';
 import { catalogRouter, censusRouter } from './catalog.ts';
+import { complianceRouter } from './compliance.ts';
 import { adtRouter, bedsRouter } from './commands.ts';
 import { hl7Router } from './hl7.ts';
 import { devicesRouter } from './devices.ts';
@@ -17,6 +18,7 @@ export const appRouter = router({
   breakGlass: breakGlassRouter,
   catalog: catalogRouter,
   census: censusRouter,
+  compliance: complianceRouter,
   hl7: hl7Router,
   devices: devicesRouter,
   consent: consentRouter,

@@ -3,6 +3,9 @@ import { ErrorCode, isMedaxisError, MedaxisError } from '@medaxis/domain';
 import { decideAccess, grants } from '@medaxis/policy';
 import { initTRPC, TRPCError } from '@trpc/server';
 
+import type { AuditOutcome } from '@medaxis/audit';
+import type { Actor } from '@medaxis/policy';
+
 import type { Access, Context, ProcedureMeta } from './context.ts';
 import { toTrpcError } from './errors.ts';
 
@@ -34,8 +37,15 @@ export const router = t.router;
  * patient data around this point. The decision travels on as `ctx.access`. Failures say
  * little to the client (UNAUTHORIZED / FORBIDDEN with a reason code, never data); domain
  * errors become typed tRPC errors.
+ *
+ * Every procedure whose meta declares `patientData` is audited here (packages/audit README,
+ * "In the API"): one row per call, `denied` when the policy or the procedure refuses (with
+ * the reason, which the client never sees), `error` when it fails (malformed input
+ * included), `allowed` otherwise, flagged `break_glass` when only an override revealed a
+ * patient. The response waits until the row is committed; a row that cannot be written fails
+ * the call, so no patient data leaves unaudited.
  */
-export const procedure = t.procedure.use(async ({ ctx, meta, next }) => {
+export const procedure = t.procedure.use(async ({ ctx, meta, next, path }) => {
   if (!meta?.permission) {
     throw new TRPCError({ code: 'FORBIDDEN', message: 'Not allowed.' });
   }
@@ -59,13 +69,36 @@ export const procedure = t.procedure.use(async ({ ctx, meta, next }) => {
     breakGlass: overrides,
     now,
   });
+  const actor = ctx.actor;
+  const encounters = new Set<string>();
+  const audit = (outcome: AuditOutcome, reason: string | null, patients: ReadonlySet<string>) =>
+    meta.patientData === undefined
+      ? Promise.resolve()
+      : ctx.audit.record({
+          source: 'api',
+          operation: path,
+          action: meta.patientData,
+          actor: auditActor(actor),
+          purpose: ctx.purpose,
+          resourceType: meta.resourceType ?? 'patient',
+          resourceId: resourceOf(meta.resourceType, patients, encounters),
+          patientIds: patients,
+          encounterIds: encounters,
+          outcome,
+          reason,
+          requestId: ctx.requestId,
+          clientAddress: ctx.clientAddress,
+        });
+
   if (!decision.allow) {
+    await audit('denied', decision.reason, new Set());
     const cause = new MedaxisError(ErrorCode.forbidden, decision.reason, 'Not allowed.');
     throw new TRPCError({ code: 'FORBIDDEN', message: 'Not allowed.', cause });
   }
 
   const touched = new Set<string>();
   const breakGlassPatients = new Set<string>();
+  let denial: string | null = null;
   const access: Access = {
     actor: ctx.actor,
     permission: meta.permission,
@@ -83,9 +116,50 @@ export const procedure = t.procedure.use(async ({ ctx, meta, next }) => {
         if (options?.breakGlass) breakGlassPatients.add(id);
       }
     },
+    deny(patientIds, reason) {
+      for (const id of patientIds) touched.add(id);
+      denial = reason;
+    },
+    get denial() {
+      return denial;
+    },
+    touchEncounters(encounterIds) {
+      for (const id of encounterIds) encounters.add(id);
+    },
   };
 
   const result = await next({ ctx: { access } });
-  if (!result.ok && isMedaxisError(result.error.cause)) throw toTrpcError(result.error.cause);
+
+  if (result.ok) {
+    await audit('allowed', breakGlassPatients.size > 0 ? 'break_glass' : null, touched);
+    return result;
+  }
+  const cause = result.error.cause;
+  const refused = denial !== null || result.error.code === 'FORBIDDEN';
+  const reason =
+    denial ?? (isMedaxisError(cause) ? `${cause.code}:${cause.reason}` : result.error.code);
+  await audit(refused ? 'denied' : 'error', reason, touched);
+  if (isMedaxisError(cause)) throw toTrpcError(cause);
   return result;
 });
+
+/** The row's resource id: the first patient (or encounter) touched, none for other kinds. */
+function resourceOf(
+  kind: string | undefined,
+  patients: ReadonlySet<string>,
+  encounters: ReadonlySet<string>,
+): string | null {
+  if (kind === undefined || kind === 'patient') return [...patients].sort()[0] ?? null;
+  if (kind === 'encounter') return [...encounters][0] ?? null;
+  return null;
+}
+
+/** Who acted, as the audit row records it: a wall display's token is its device. */
+function auditActor(actor: Actor) {
+  return {
+    kind: actor.kind,
+    id: actor.id,
+    roles: actor.roles,
+    deviceId: actor.kind === 'device' ? actor.id : null,
+  };
+}

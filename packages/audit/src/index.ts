@@ -9,3 +9,4 @@ export * from './seal.ts';
 export * from './verify.ts';
 export { problemCodes, type AuditProblem, type ProblemCode } from './walk.ts';
 export * from './writer.ts';
+export * from './reports.ts';

@@ -224,3 +224,18 @@ function arrayLiteral(values: readonly string[]): string {
   const quoted = values.map((value) => `"${value.replace(/["\\]/g, '\\$&')}"`);
   return `{${quoted.join(',')}}`;
 }
+
+const writers = new WeakMap<Db, AuditWriter>();
+
+/**
+ * The process's one writer for a pool: the API, the sign-in routes, the HL7 listener and the
+ * CLI all record through it, so their rows share flushes. Created on first use.
+ */
+export function auditWriterFor(db: Db, options?: AuditWriterOptions): AuditWriter {
+  let writer = writers.get(db);
+  if (!writer) {
+    writer = new AuditWriter(db, options);
+    writers.set(db, writer);
+  }
+  return writer;
+}

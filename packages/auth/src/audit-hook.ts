@@ -1,4 +1,5 @@
-import type { Queryable } from '@medaxis/db';
+import { auditWriterFor } from '@medaxis/audit';
+import type { Db } from '@medaxis/db';
 import { pino } from 'pino';
 
 /** Everything sign-in and device management does that a compliance officer may ask about. */
@@ -47,21 +48,34 @@ const fallbackLog: AuditLogger = pino({ base: { app: 'auth' } }, pino.destinatio
  * THE audit hook for authentication and device management: every sign-in, sign-out, refused
  * credential, password change, user change and device issue or revocation passes here, from
  * the server (apps/server/src/auth), the API (devices.*, users.*) and the CLI (`medaxis user`,
- * `npm start`). Callers await it before they answer.
- *
- * SHORTCUT(audit): it only logs for now. The audit log (hash-chained `recordAudit`, another
- * part of the security issue) replaces the body with a durable write on `db`; the signature
- * already carries what that needs. Until then these facts live only in a log, which is
- * neither durable nor tamper-evident.
+ * `npm start`). It records an `auth` row in the audit log (packages/audit, through the
+ * process's writer for `db`) and resolves once the row is committed; callers await it before
+ * they answer. A refusal is a `denied` row with its reason. The log line stays, for operators.
  */
 export async function auditAuthEvent(
-  db: Queryable,
+  db: Db,
   event: AuthAuditEvent,
   log: AuditLogger = fallbackLog,
 ): Promise<void> {
-  void db;
-  const entry = { audit: 'auth', ...event };
+  // `address` is redacted in logs as a patient field: the client's goes by another name.
+  const { address, ...rest } = event;
+  const entry = { audit: 'auth', ...rest, clientAddress: address };
   if (event.outcome === 'failure') log.warn(entry, 'auth event refused');
   else log.info(entry, 'auth event');
-  return Promise.resolve();
+
+  const actor = event.actor ?? { kind: 'anonymous', id: 'anonymous' };
+  await auditWriterFor(db).record({
+    source: 'auth',
+    operation: event.action,
+    action: 'auth',
+    actor: { ...actor, deviceId: actor.kind === 'device' ? actor.id : null },
+    purpose: 'operations',
+    resourceType: event.action.startsWith('device') ? 'device' : 'user',
+    // What was acted on; for a sign-in attempt, the account it named.
+    resourceId: event.target ?? event.username ?? null,
+    outcome: event.outcome === 'success' ? 'allowed' : 'denied',
+    reason: event.reason ?? null,
+    requestId: event.requestId ?? null,
+    clientAddress: event.address ?? null,
+  });
 }

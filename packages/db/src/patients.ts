@@ -293,3 +293,24 @@ export async function patientsInScope(
   );
   return new Set(rows.map((row) => row.id));
 }
+
+/**
+ * Why a patient a read could not show is out of view, for the audit trail only (the caller
+ * answers NOT_FOUND either way): `department_not_in_scope`, `consent_restricted`, or null when
+ * no such patient exists.
+ */
+export async function whyOutOfView(
+  db: Queryable,
+  filter: RowFilter,
+  patientId: string,
+): Promise<'department_not_in_scope' | 'consent_restricted' | null> {
+  const params = new Params();
+  const id = params.add(patientId);
+  const { rows } = await db.query<{ inScope: boolean }>(
+    `SELECT ${patientScopeSql(filter, params)} AS "inScope"
+       FROM patient p WHERE p.id = ${id}::uuid`,
+    params.values,
+  );
+  if (!rows[0]) return null;
+  return rows[0].inScope ? 'consent_restricted' : 'department_not_in_scope';
+}

@@ -1,3 +1,4 @@
+import { auditWriterFor, verifyAuditLog } from '@medaxis/audit';
 import { createTestDatabase, type TestDatabase } from '@medaxis/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -56,7 +57,7 @@ let report: ImportReport;
 beforeAll(async () => {
   test = await createTestDatabase('mimic_rejections');
   fixture = writeTransfersFixture(rows);
-  report = await importMimic(test.db, { dir: fixture.dir });
+  report = await importMimic(test.db, { dir: fixture.dir, audit: auditWriterFor(test.db) });
 });
 
 afterAll(async () => {
@@ -65,6 +66,22 @@ afterAll(async () => {
 });
 
 describe('MIMIC import of rows that break the rules', () => {
+  it('audits every applied event as a write of the system, durable when it returns', async () => {
+    const { rows: audited } = await test.db.query<{ operation: string; patients: number }>(
+      `SELECT operation, cardinality(patient_ids) AS patients FROM audit_event
+        WHERE source = 'import:mimic' ORDER BY id`,
+    );
+    const applied = Object.values(report.events.applied).reduce((sum, n) => sum + n, 0);
+
+    expect(applied).toBeGreaterThan(0);
+    expect(audited).toHaveLength(applied);
+    expect(audited.every((row) => row.patients === 1)).toBe(true);
+    expect(new Set(audited.map((row) => row.operation))).toEqual(
+      new Set(['import.mimic.admit', 'import.mimic.transfer', 'import.mimic.discharge']),
+    );
+    expect((await verifyAuditLog(test.db)).ok).toBe(true);
+  });
+
   it('reports applied and rejected rows, with counts per reason', () => {
     const byReason: Record<string, number> = {};
     for (const [, reason] of expectedRejections) byReason[reason] = (byReason[reason] ?? 0) + 1;

@@ -21,9 +21,11 @@ export const permissions = [
   'consent.write',
   /** Override a consent restriction with a reason, for a limited time. */
   'breakglass.use',
-  /** Compliance views of the audit log, break-glass review. */
+  /** Compliance views of the audit log and the chain's state; break-glass review. */
   'audit.read',
   'audit.review',
+  /** Compliance reports as CSV files. */
+  'audit.export',
   /** Administration. */
   'user.manage',
   'device.manage',

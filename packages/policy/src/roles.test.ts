@@ -75,7 +75,7 @@ describe('config/roles.json', () => {
     ],
     scheduler: ['catalog.read', 'census.read', 'patient.search', 'patient.read'],
     analyst: ['catalog.read', 'census.read', 'patient.export'],
-    compliance_officer: ['catalog.read', 'audit.read', 'audit.review'],
+    compliance_officer: ['catalog.read', 'audit.read', 'audit.review', 'audit.export'],
     wall_display: ['board.read'],
     system: [
       'board.read',

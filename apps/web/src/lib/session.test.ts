@@ -1,6 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
 
-import { boardPath, fetchSession, loginPath, safeNext, setUpDevice, signIn } from './session.ts';
+import {
+  boardPath,
+  fetchSession,
+  landingPath,
+  loginPath,
+  safeNext,
+  setUpDevice,
+  signIn,
+  type Session,
+} from './session.ts';
 
 function answering(status: number, body: unknown): typeof fetch {
   return vi.fn(() =>
@@ -53,5 +62,20 @@ describe('session', () => {
   it("opens a display's own board", () => {
     expect(boardPath(null)).toBe('/board');
     expect(boardPath('ICU')).toBe('/board/ICU');
+  });
+
+  it('takes a compliance officer who asked for no page to the audit views', () => {
+    const person = (roles: string[]): Session => ({
+      kind: 'user',
+      username: 'x',
+      roles,
+      departments: '*',
+      expiresAt: null,
+    });
+    expect(landingPath(person(['compliance_officer']), '/board')).toBe('/audit');
+    expect(landingPath(person(['compliance_officer']), '/audit/chain')).toBe('/audit/chain');
+    expect(landingPath(person(['compliance_officer', 'bed_manager']), '/board')).toBe('/board');
+    expect(landingPath(person(['bed_manager']), '/board')).toBe('/board');
+    expect(landingPath(null, '/board')).toBe('/board');
   });
 });

@@ -64,6 +64,17 @@ export function safeNext(next: string | null): string {
   return next;
 }
 
+/**
+ * Where a person lands after signing in without a page in mind (`next` is the default
+ * `/board`): a compliance officer, who may not see the board, goes to the audit views.
+ */
+export function landingPath(session: Session | null, next: string): string {
+  if (next !== '/board' || session?.kind !== 'user') return next;
+  const officer = session.roles.includes('compliance_officer');
+  const boardRoles = ['admin', 'bed_manager', 'charge_nurse', 'clinician'];
+  return officer && !session.roles.some((role) => boardRoles.includes(role)) ? '/audit' : next;
+}
+
 export function loginPath(next: string): string {
   return `/login?next=${encodeURIComponent(safeNext(next))}`;
 }

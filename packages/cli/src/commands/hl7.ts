@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
+import { auditWriterFor } from '@medaxis/audit';
 import { InvalidArgumentError, type Command } from 'commander';
 
 import {
@@ -87,7 +88,7 @@ export function registerHl7(program: Command): void {
       }
       const database = await openDatabase({ log: (message) => console.error(message) });
       try {
-        const processor = new Hl7Processor(database.db);
+        const processor = new Hl7Processor(database.db, { audit: auditWriterFor(database.db) });
         const ids = id
           ? [id]
           : await listHl7MessageIds(database.db, 'rejected', { limit: 100_000 });

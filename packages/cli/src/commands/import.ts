@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 
+import { auditWriterFor } from '@medaxis/audit';
 import {
   importLocations,
   importMimic,
@@ -27,6 +28,7 @@ export function registerImport(program: Command): void {
         const report = await importMimic(database.db, {
           dir,
           timeZone: options.tz,
+          audit: auditWriterFor(database.db),
           onProgress: bar.update,
         });
         bar.stop();

@@ -32,6 +32,28 @@ export interface ImportMimicOptions {
   timeZone?: string;
   /** Called after each event, for a progress bar. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * The audit trail (packages/audit's AuditWriter fits): every applied event is recorded as a
+   * write by the system (source import:mimic), without a wait per event; the import flushes
+   * before it reports, so its rows are durable when it returns.
+   */
+  audit?: ImportAuditSink | undefined;
+}
+
+/** The part of the audit writer a batch import uses. */
+export interface ImportAuditSink {
+  defer(event: {
+    source: string;
+    operation: string;
+    action: 'write';
+    actor: { kind: 'system'; id: 'system'; roles: readonly string[] };
+    purpose: 'operations';
+    resourceType: 'encounter';
+    resourceId: string;
+    encounterIds: readonly string[];
+    outcome: 'allowed';
+  }): void;
+  flush(): Promise<void>;
 }
 
 /** What one run did, stored in import_run.report and printed by the CLI. */
@@ -117,6 +139,17 @@ export async function importMimic(db: Db, options: ImportMimicOptions): Promise<
         });
         outcome.applied++;
         applied[event.kind]++;
+        options.audit?.defer({
+          source: importSource,
+          operation: `import.mimic.${event.kind}`,
+          action: 'write',
+          actor: { kind: 'system', id: 'system', roles: ['system'] },
+          purpose: 'operations',
+          resourceType: 'encounter',
+          resourceId: encounters.get(event.visitKey)!,
+          encounterIds: [encounters.get(event.visitKey)!],
+          outcome: 'allowed',
+        });
       } catch (error) {
         if (!isMedaxisError(error)) throw error;
         reject(event.row, error.reason, error.message);
@@ -125,6 +158,7 @@ export async function importMimic(db: Db, options: ImportMimicOptions): Promise<
     options.onProgress?.(++progress, plan.events.length);
   }
 
+  await options.audit?.flush();
   const kept = await keepRejections(db, runId, outcomes);
   const after = await countMimicRows(db, plan.beds);
   const report: ImportReport = {
