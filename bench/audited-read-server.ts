@@ -11,7 +11,7 @@ import { repoRoot } from '@medaxis/db/testing';
 import { loadPolicyConfig } from '@medaxis/policy';
 import { buildServer, createLogger } from '@medaxis/server';
 
-const [databaseUrl] = process.argv.slice(2);
+const databaseUrl = process.argv[2] ?? '';
 if (!databaseUrl || !process.send) throw new Error('run by bench/audited-read.ts');
 
 const log = createLogger('warn', process.stderr);
