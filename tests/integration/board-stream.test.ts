@@ -353,42 +353,50 @@ describe('two server instances on one database', () => {
 });
 
 describe('a board that cannot keep up', () => {
-  it('is cut off with “fell behind”, then resumes from its last event and misses none', async () => {
-    // A small bound, so that the burst below crosses it quickly once the kernel's buffers fill.
-    const slow = await startStack({
-      database: stack.database,
-      boardStream: { maxBufferedBytes: 64 * 1024 },
-    });
-    try {
-      const { lastEventId } = await api.board.snapshot.query();
-      const board = openStream(slow.baseUrl, { lastEventId });
-      await streaming(1, slow);
-      // The display stops reading: its socket's buffers fill, then the server's.
-      (board.socket as unknown as { _socket: { pause(): void } })._socket.pause();
-
-      const burst = await appendLargeEvents(stack, 600);
-      await streaming(0, slow);
-      expect(slow.logs.join('')).toContain('board fell behind; told to resume');
-
-      // Reading again, it gets what was already on its way, then the close telling it to resume.
-      (board.socket as unknown as { _socket: { resume(): void } })._socket.resume();
-      expect(await board.closed).toEqual({
-        code: 4001,
-        reason: 'fell behind: reconnect and resume',
+  it(
+    'is cut off with “fell behind”, then resumes from its last event and misses none',
+    {
+      timeout: 90_000,
+    },
+    async () => {
+      // A small bound, so that the burst below crosses it quickly once the kernel's buffers fill.
+      const slow = await startStack({
+        database: stack.database,
+        boardStream: { maxBufferedBytes: 64 * 1024 },
       });
-      const got = board.events.map((e) => e.id);
-      expect(got.length).toBeLessThan(burst.length);
-      expect(got).toEqual(burst.slice(0, got.length));
+      try {
+        const { lastEventId } = await api.board.snapshot.query();
+        const board = openStream(slow.baseUrl, { lastEventId });
+        await streaming(1, slow);
+        // The display stops reading: its socket's buffers fill, then the server's.
+        (board.socket as unknown as { _socket: { pause(): void } })._socket.pause();
 
-      const resumed = openStream(slow.baseUrl, { lastEventId: got.at(-1) ?? lastEventId });
-      await resumed.waitFor(burst.length - got.length, 20_000);
-      await sleep(300);
-      expect(resumed.events.map((e) => e.id)).toEqual(burst.slice(got.length));
-      await resumed.close();
-    } finally {
-      await slow.stop();
-    }
-  });
+        const burst = await appendLargeEvents(stack, 600);
+        await streaming(0, slow);
+        expect(slow.logs.join('')).toContain('board fell behind; told to resume');
+
+        // Reading again, it gets what was already on its way, then the close telling it to resume.
+        (board.socket as unknown as { _socket: { resume(): void } })._socket.resume();
+        expect(await board.closed).toEqual({
+          code: 4001,
+          reason: 'fell behind: reconnect and resume',
+        });
+        const got = board.events.map((e) => e.id);
+        expect(got.length).toBeLessThan(burst.length);
+        expect(got).toEqual(burst.slice(0, got.length));
+
+        const resumed = openStream(slow.baseUrl, { lastEventId: got.at(-1) ?? lastEventId });
+        // ~20 MB of replay, parsed by this process: seconds alone, tens of seconds on a machine
+        // busy with other test files. The test is about what arrives, not how fast.
+        await resumed.waitFor(burst.length - got.length, 50_000);
+        await sleep(300);
+        expect(resumed.events.map((e) => e.id)).toEqual(burst.slice(got.length));
+        await resumed.close();
+      } finally {
+        await slow.stop();
+      }
+    },
+  );
 });
 
 /**
