@@ -1,20 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { departmentKinds, isDepartmentKind, type DepartmentKind } from '@medaxis/db';
+
 import { repoRoot } from './context.ts';
 
-/** The kinds the `department_kind` enum of the database accepts. */
-const departmentKinds = [
-  'emergency',
-  'ward',
-  'icu',
-  'maternity',
-  'surgery',
-  'pediatrics',
-  'clinic',
-  'other',
-] as const;
-export type DepartmentKind = (typeof departmentKinds)[number];
+export type { DepartmentKind };
 
 export interface RoomGroup {
   /** How many rooms of this size. */
@@ -72,7 +63,7 @@ export function parseHospitalConfig(raw: unknown, source = 'hospital config'): H
       codes.add(department.code);
     }
     if (!isText(department.name)) at(`${path}.name`, 'must be a non-empty string');
-    if (!departmentKinds.includes(department.kind as DepartmentKind)) {
+    if (!isDepartmentKind(String(department.kind))) {
       at(`${path}.kind`, `must be one of ${departmentKinds.join(', ')}`);
     }
     if (department.bedType !== undefined && !isText(department.bedType)) {

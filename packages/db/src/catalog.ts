@@ -1,9 +1,27 @@
 import type { Queryable } from './pool.ts';
 
+/** The kinds of department the database's `department_kind` enum accepts. */
+export const departmentKinds = [
+  'emergency',
+  'ward',
+  'icu',
+  'maternity',
+  'surgery',
+  'pediatrics',
+  'clinic',
+  'other',
+] as const;
+export type DepartmentKind = (typeof departmentKinds)[number];
+
+/** Whether `kind` is one the database accepts. */
+export function isDepartmentKind(kind: string): kind is DepartmentKind {
+  return (departmentKinds as readonly string[]).includes(kind);
+}
+
 export interface DepartmentInput {
   code: string;
   name: string;
-  kind: string;
+  kind: DepartmentKind;
   sortOrder?: number;
   needsReview?: boolean;
 }

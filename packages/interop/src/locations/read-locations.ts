@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 
 import { parse, type CsvError } from 'csv-parse/sync';
 
+import { departmentKinds, isDepartmentKind, type DepartmentKind } from '@medaxis/db';
 import { ErrorCode, MedaxisError } from '@medaxis/domain';
 
 /*
@@ -25,19 +26,6 @@ export type LocationColumn = (typeof locationColumns)[number];
 /** The column every file must have; the others may be left out of the header. */
 const requiredColumns: readonly LocationColumn[] = ['department'];
 
-/** department_kind of the schema. */
-export const departmentKinds = [
-  'emergency',
-  'ward',
-  'icu',
-  'maternity',
-  'surgery',
-  'pediatrics',
-  'clinic',
-  'other',
-] as const;
-export type LocationDepartmentKind = (typeof departmentKinds)[number];
-
 const departmentCodePattern = /^[A-Za-z0-9_-]{1,32}$/;
 const roomCodePattern = /^[A-Za-z0-9._-]{1,32}$/;
 const bedCodePattern = /^[A-Za-z0-9._-]{1,64}$/;
@@ -55,7 +43,7 @@ export interface LocationRow {
   raw: Record<string, string>;
   department: string;
   departmentName: string | null;
-  kind: LocationDepartmentKind | null;
+  kind: DepartmentKind | null;
   sortOrder: number | null;
   room: string | null;
   bed: string | null;
@@ -166,7 +154,7 @@ function checkRow(line: number, raw: Record<string, string>): LocationRow | RowP
     return problem('bad_department_code', 'Department codes are 1 to 32 letters, digits, - and _.');
   }
   const kind = cell('kind');
-  if (kind !== null && !(departmentKinds as readonly string[]).includes(kind)) {
+  if (kind !== null && !isDepartmentKind(kind)) {
     return problem('bad_kind', `The kind is none of ${departmentKinds.join(', ')}.`);
   }
   const sortOrderText = cell('sort_order');
@@ -209,7 +197,7 @@ function checkRow(line: number, raw: Record<string, string>): LocationRow | RowP
     raw,
     department,
     departmentName,
-    kind: kind as LocationDepartmentKind | null,
+    kind,
     sortOrder,
     room,
     bed,

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 
-export type DepartmentKind =
-  'emergency' | 'ward' | 'icu' | 'maternity' | 'surgery' | 'pediatrics' | 'clinic' | 'other';
+import type { DepartmentKind } from '@medaxis/db';
 
 export interface CareUnitDepartment {
   code: string;
