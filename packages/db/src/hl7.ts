@@ -1,3 +1,4 @@
+import { resolvePatientIdentifier } from './patient-records.ts';
 import type { Queryable, Tx } from './pool.ts';
 
 // Repositories for the HL7 v2 feed (packages/interop/src/hl7, docs/hl7.md).
@@ -238,13 +239,7 @@ export async function countHl7Messages(db: Queryable) {
  * identity row. Undefined when no patient has it.
  */
 export async function findPatientByIdentifier(db: Queryable, authority: string, mrn: string) {
-  const { rows } = await db.query<{ id: string | null }>(
-    `SELECT coalesce(
-       (SELECT patient_id FROM hl7_patient_alias WHERE authority = $1 AND mrn = $2),
-       (SELECT patient_id FROM patient_identity WHERE authority = $1 AND mrn = $2)) AS id`,
-    [authority, clean(mrn)],
-  );
-  return rows[0]?.id ?? undefined;
+  return resolvePatientIdentifier(db, authority, clean(mrn));
 }
 
 export interface IdentityFields {
@@ -304,6 +299,14 @@ export async function mergePatients(
     ],
   );
   if (merge.priorId === null || merge.priorId === merge.survivorId) return 0;
+  // The prior patient points at its survivor (and so do patients merged into it before), so
+  // its id and every identifier it had still resolve to the survivor.
+  // A survivor that an earlier merge had retired is active again.
+  await tx.query(
+    `UPDATE patient SET merged_into_id = CASE WHEN id = $2 THEN NULL ELSE $2::uuid END
+      WHERE id = $1 OR merged_into_id = $1 OR id = $2`,
+    [merge.priorId, merge.survivorId],
+  );
   await tx.query(`UPDATE hl7_patient_alias SET patient_id = $2 WHERE patient_id = $1`, [
     merge.priorId,
     merge.survivorId,
