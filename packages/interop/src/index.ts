@@ -6,3 +6,5 @@ export * from './mimic/plan-beds.ts';
 export * from './mimic/read-mimic-files.ts';
 export * from './mimic/replay-mimic.ts';
 export * from './hl7/index.ts';
+export * from './fhir/index.ts';
+export * from './import-run.ts';
