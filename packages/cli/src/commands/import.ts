@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { importMimic, type ImportReport } from '@medaxis/interop';
 
 import { openDatabase } from '../context.ts';
+import { registerFhirImport } from './interop.ts';
 
 export function registerImport(program: Command): void {
   const importCommand = program.command('import').description('import data from other systems');
@@ -40,6 +41,8 @@ export function registerImport(program: Command): void {
         await database.close();
       }
     });
+
+  registerFhirImport(importCommand);
 }
 
 function formatReport(report: ImportReport): string {
