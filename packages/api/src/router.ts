@@ -4,6 +4,7 @@ import { catalogRouter, censusRouter } from './catalog.ts';
 import { adtRouter, bedsRouter } from './commands.ts';
 import { hl7Router } from './hl7.ts';
 import { devicesRouter } from './devices.ts';
+import { fhirRouter } from './fhir.ts';
 import { consentRouter } from './consent.ts';
 import { patientsRouter } from './patients.ts';
 import { router } from './trpc.ts';
@@ -18,6 +19,7 @@ export const appRouter = router({
   census: censusRouter,
   hl7: hl7Router,
   devices: devicesRouter,
+  fhir: fhirRouter,
   consent: consentRouter,
   patients: patientsRouter,
   users: usersRouter,

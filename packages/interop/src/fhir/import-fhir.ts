@@ -511,7 +511,9 @@ class ImportState {
         identifier.type?.coding?.[0]?.code ??
         null,
     }));
+    // The MRN is the identifier typed MR, else the first: MedAxis then types it MR.
     const mrn = identifiers.find((i) => i.type === 'MR') ?? identifiers[0];
+    if (mrn) mrn.type = 'MR';
     let birthDate: string | null = null;
     if (patient.birthDate !== undefined) {
       if (/^\d{4}-\d{2}-\d{2}$/.test(patient.birthDate)) birthDate = patient.birthDate;
