@@ -23,7 +23,8 @@ import { procedure, router } from './trpc.ts';
  * request's access decision: the repository functions take its row filter and field mask.
  */
 
-export const patientId = z.uuid();
+/** Any 8-4-4-4-12 hex id (imported ids, e.g. Synthea's, carry no RFC 4122 version). */
+export const patientId = z.guid();
 
 /** The request's grant over patients, as the repository functions require it. */
 export function patientAccess(access: Access): PatientAccess {

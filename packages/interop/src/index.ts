@@ -8,3 +8,4 @@ export * from './mimic/replay-mimic.ts';
 export * from './hl7/index.ts';
 export * from './fhir/index.ts';
 export * from './import-run.ts';
+export * from './synthea/import-synthea.ts';

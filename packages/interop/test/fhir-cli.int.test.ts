@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   emergencyEncounter,
   fhirSkipNote,
+  realdata,
   hasFhirExamples,
   syntheaFhirDir,
   writeFixtureDir,
@@ -80,5 +81,12 @@ describe.skipIf(!hasFhirExamples)(`medaxis import fhir / export fhir${fhirSkipNo
         GROUP BY action`,
     );
     expect(rows).toEqual([{ action: 'export', n: 2 }]);
+  });
+
+  it('imports a Synthea CSV folder and prints rows applied and rejected per file', async () => {
+    const out = await medaxis('import', 'synthea', join(realdata, 'synthea-official-csv-se13'));
+    expect(out).toMatch(/Synthea import run \d+ from /);
+    expect(out).toContain('patients.csv  13 rows: 13 applied, 0 rejected');
+    expect(out).toContain('not present: organizations.csv, providers.csv, encounters.csv');
   });
 });

@@ -3,7 +3,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import type { PatientAccess } from '@medaxis/db';
 import { repoRoot } from '@medaxis/db/testing';
+import { decideAccess, loadPolicyConfig, type Permission } from '@medaxis/policy';
 
 /** Real FHIR R4 files, read where they lie (never copied into the repository). */
 export const realdata = join(repoRoot, '../shared/realdata');
@@ -134,4 +136,20 @@ export async function writeFixtureDir(): Promise<string> {
   await writeFile(join(dir, 'hospital.json'), JSON.stringify(hospitalBundle(), null, 2));
   await writeFile(join(dir, 'mistakes.ndjson'), `${badLines.join('\n')}\n`);
   return dir;
+}
+
+/** The system's access decision, as the CLI takes it, for `permission` (operations). */
+export function systemAccess(permission: Permission): PatientAccess {
+  const config = loadPolicyConfig(join(repoRoot, 'config'));
+  const decision = decideAccess({
+    ...config,
+    actor: { kind: 'system', id: 'system', roles: ['system'], departments: '*' },
+    permission,
+    purpose: 'operations',
+    patientData: true,
+    breakGlass: [],
+    now: new Date(),
+  });
+  if (!decision.allow) throw new Error(`system denied ${permission}`);
+  return { filter: decision.rowFilter, mask: decision.fieldMask };
 }

@@ -13,22 +13,11 @@ import {
   fhirSkipNote,
   hasFhirExamples,
   syntheaFhirDir,
+  systemAccess,
   writeFixtureDir,
 } from './fhir-fixture.ts';
 
-const everything = {
-  filter: {
-    departments: '*' as const,
-    hideIfRestricted: [],
-    hideUnlessGranted: [],
-    breakGlassPatients: [],
-    at: new Date(),
-  },
-  mask: {
-    level: 'full' as const,
-    fields: new Set(['patientId', 'mrn', 'name', 'birthDate', 'sex', 'initials'] as const),
-  },
-};
+const everything = systemAccess('patient.export');
 
 let test: TestDatabase;
 let fixtureDir: string;

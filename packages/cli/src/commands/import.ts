@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { importMimic, type ImportReport } from '@medaxis/interop';
 
 import { openDatabase } from '../context.ts';
-import { registerFhirImport } from './interop.ts';
+import { registerFhirImport, registerSyntheaImport } from './interop.ts';
 
 export function registerImport(program: Command): void {
   const importCommand = program.command('import').description('import data from other systems');
@@ -43,6 +43,7 @@ export function registerImport(program: Command): void {
     });
 
   registerFhirImport(importCommand);
+  registerSyntheaImport(importCommand);
 }
 
 function formatReport(report: ImportReport): string {

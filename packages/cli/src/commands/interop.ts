@@ -2,7 +2,13 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 
 import { AuditWriter } from '@medaxis/audit';
-import { exportFhir, importFhir, type FhirImportReport } from '@medaxis/interop';
+import {
+  exportFhir,
+  importFhir,
+  importSynthea,
+  type FhirImportReport,
+  type SyntheaImportReport,
+} from '@medaxis/interop';
 
 import { openDatabase } from '../context.ts';
 import { systemAccess } from '../system-access.ts';
@@ -53,6 +59,59 @@ export function registerFhirImport(importCommand: Command): void {
         await database.close();
       }
     });
+}
+
+/** `medaxis import synthea <dir>` (added to the `import` command). */
+export function registerSyntheaImport(importCommand: Command): void {
+  importCommand
+    .command('synthea <dir>')
+    .description(
+      'load Synthea CSV output (organizations, providers, patients, encounters); each row is ' +
+        'applied or kept with its reason and line in import_rejection',
+    )
+    .option('--json', 'print the report as JSON')
+    .action(async (dir: string, options: { json?: boolean }) => {
+      systemAccess('patient.write');
+      const database = await openDatabase({ log: (message) => console.error(message) });
+      const audit = new AuditWriter(database.db);
+      const bar = progressBar('rows');
+      try {
+        const report = await importSynthea(database.db, {
+          dir,
+          audit,
+          onProgress: (done, total) => bar.update(done, total),
+        });
+        bar.stop();
+        console.log(options.json ? JSON.stringify(report, null, 2) : formatSyntheaReport(report));
+      } finally {
+        bar.stop();
+        await audit.close();
+        await database.close();
+      }
+    });
+}
+
+export function formatSyntheaReport(report: SyntheaImportReport): string {
+  const lines = [`Synthea import run ${report.runId} from ${report.source}`];
+  const width = Math.max(0, ...Object.keys(report.files).map((name) => name.length));
+  for (const [name, count] of Object.entries(report.files)) {
+    lines.push(
+      `  ${name.padEnd(width)}  ${count.read} rows: ${count.applied} applied, ` +
+        `${count.rejected} rejected`,
+    );
+  }
+  if (report.missing.length > 0) lines.push(`  not present: ${report.missing.join(', ')}`);
+  lines.push(...table('rejected rows by reason', report.rejectedByReason));
+  lines.push(...table('notes', report.notes));
+  if (Object.keys(report.rejectedByReason).length > 0) {
+    lines.push(
+      `  rejected rows are kept in import_rejection with their line (run ${report.runId}` +
+        (report.rejectionsAlreadyKept > 0
+          ? `; ${report.rejectionsAlreadyKept} already kept by an earlier run)`
+          : ')'),
+    );
+  }
+  return lines.join('\n');
 }
 
 /** `medaxis export fhir <dir>`. */

@@ -1,6 +1,6 @@
 import type { EncounterClassName, EncounterStatusName } from '@medaxis/db';
 import type { Coding } from './fhir-types.ts';
-import { v5 as uuidv5, validate as isUuid } from 'uuid';
+import { v5 as uuidv5 } from 'uuid';
 
 /*
  * The code systems and naming rules MedAxis uses to read and write FHIR R4. Everything that
@@ -31,6 +31,14 @@ export const extensions = {
   department: 'urn:medaxis:extension:department',
   bedType: 'urn:medaxis:extension:bed-type',
 } as const;
+
+/**
+ * Any 8-4-4-4-12 hex id, as PostgreSQL's uuid type takes it: Synthea's ids do not carry an
+ * RFC 4122 version and variant, and must keep their value all the same.
+ */
+export function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(value);
+}
 
 /** Namespace of the ids MedAxis derives from FHIR ids that are not UUIDs (RFC 4122 v5). */
 const idNamespace = '7b1e4c52-5f0e-4c36-9a43-2f6d2b0c9e11';

@@ -27,7 +27,6 @@ import {
   MedaxisError,
   type Command,
 } from '@medaxis/domain';
-import { validate as isUuid } from 'uuid';
 import type { z } from 'zod';
 
 import {
@@ -47,6 +46,7 @@ import {
   encounterClassOf,
   encounterStatusOf,
   extensions,
+  isUuid,
   medaxisId,
   sexOf,
   systems,
