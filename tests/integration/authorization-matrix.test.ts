@@ -81,6 +81,7 @@ const allowed: Record<string, readonly Role[]> = {
   'hl7.messages': ['admin', 'bed_manager'],
   'hl7.reprocess': ['admin', 'bed_manager'],
   'patients.get': patientReaders,
+  'patients.record': patientReaders,
   'patients.search': patientReaders,
   'patients.list': patientReaders,
   'patients.count': patientReaders,

@@ -199,4 +199,34 @@ describe('FHIR R4 read endpoints', () => {
     expect((await read('Patient/read-1', cookie)).status).toBe(200);
     expect((await count()) - afterTrpc).toBe(afterTrpc - start);
   });
+
+  it('gives the same record over tRPC (patients.record) and finds it by identifier and authority', async () => {
+    const cookie = await cookieFor('bed_manager');
+    const get = async (path: string, input: unknown) => {
+      const query = encodeURIComponent(JSON.stringify(input));
+      const response = await fetch(`${stack.baseUrl}/trpc/${path}?input=${query}`, {
+        headers: { cookie },
+      });
+      return {
+        status: response.status,
+        body: (await response.json()) as { result?: { data: unknown } },
+      };
+    };
+    const record = await get('patients.record', { id: medaxisId('Patient', 'read-1') });
+    expect(record.body.result?.data).toMatchObject({
+      mrn: 'MRN-4711',
+      familyName: 'Nakamura',
+      bedCode: 'CARD-1-A',
+      identifiers: [{ system: 'urn:oid:2.16.840.1.113883.19.5', value: 'MRN-4711', type: 'MR' }],
+      telecom: [{ system: 'phone', value: '+81 3 5555 0100' }],
+    });
+    const found = await get('patients.search', {
+      mrn: 'MRN-4711',
+      authority: 'urn:oid:2.16.840.1.113883.19.5',
+    });
+    expect(found.body.result?.data).toMatchObject({ total: 1 });
+    const elsewhere = await get('patients.search', { mrn: 'MRN-4711', authority: 'urn:other' });
+    expect(elsewhere.body.result?.data).toMatchObject({ total: 0 });
+    expect((await get('patients.search', { authority: 'urn:other' })).status).toBe(400);
+  });
 });

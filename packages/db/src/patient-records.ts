@@ -105,21 +105,16 @@ export async function resolvePatientIdentifier(
 
 /**
  * Creates or replaces a patient's demographics, as a source that is authoritative for them
- * (a FHIR Patient, a Synthea row) states them. The patient is found by `id`, else by any of
- * its identifiers; identifiers are only ever added, so old ones keep resolving. An identifier
- * that already names another patient is refused (CONFLICT identifier_in_use): merging is an
- * explicit act, never a side effect of an import.
+ * (a FHIR Patient, a Synthea row) states them. The patient is found by `id`, else by its MRN;
+ * identifiers are only ever added, so old ones keep resolving. An identifier that already
+ * names another patient (the same national number under another MRN) is refused (CONFLICT
+ * identifier_in_use): matching and merging are explicit acts, never a side effect of an import.
  */
 export async function upsertPatientRecord(
   tx: Tx,
   input: PatientRecordInput,
 ): Promise<{ patientId: string; created: boolean }> {
   const identifiers = input.mrn ? withMrn(input.mrn, input.identifiers) : [...input.identifiers];
-  const owners = new Set<string>();
-  for (const identifier of identifiers) {
-    const owner = await resolvePatientIdentifier(tx, identifier.system, identifier.value);
-    if (owner) owners.add(owner);
-  }
   let patientId: string | undefined;
   if (input.id) {
     const { rows } = await tx.query<{ id: string }>(
@@ -128,13 +123,18 @@ export async function upsertPatientRecord(
     );
     patientId = rows[0]?.id;
   }
-  patientId ??= owners.values().next().value;
-  if ([...owners].some((owner) => owner !== patientId)) {
-    throw new MedaxisError(
-      ErrorCode.conflict,
-      'identifier_in_use',
-      'An identifier of this patient already belongs to another patient.',
-    );
+  if (input.mrn) {
+    patientId ??= await resolvePatientIdentifier(tx, input.mrn.authority, input.mrn.value);
+  }
+  for (const identifier of identifiers) {
+    const owner = await resolvePatientIdentifier(tx, identifier.system, identifier.value);
+    if (owner !== undefined && owner !== patientId) {
+      throw new MedaxisError(
+        ErrorCode.conflict,
+        'identifier_in_use',
+        'An identifier of this patient already belongs to another patient.',
+      );
+    }
   }
 
   const created = patientId === undefined;
