@@ -185,3 +185,43 @@ export async function setDepartmentOrganization(
     organizationId,
   ]);
 }
+
+/**
+ * A practitioner a feed names (HL7 PV1-7): the one carrying that identifier, else created
+ * under `id`. The feed's name fills in, never blanks, what is known.
+ */
+export async function ensureFeedPractitioner(
+  db: Queryable,
+  input: {
+    id: string;
+    identifier: DirectoryIdentifier;
+    familyName: string | null;
+    givenName: string | null;
+    prefix: string | null;
+  },
+): Promise<string> {
+  // A feed's bytes may hold NUL, which PostgreSQL text and jsonb cannot.
+  const clean = (value: string | null) => value?.replaceAll('\u0000', '\uFFFD') ?? null;
+  const identifier = {
+    system: clean(input.identifier.system ?? null) ?? undefined,
+    value: clean(input.identifier.value)!,
+  };
+  const found = await findPractitioner(db, { identifier });
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO practitioner (id, family_name, given_name, prefix, identifiers)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (id) DO UPDATE
+       SET family_name = coalesce(excluded.family_name, practitioner.family_name),
+           given_name = coalesce(excluded.given_name, practitioner.given_name),
+           prefix = coalesce(excluded.prefix, practitioner.prefix)
+     RETURNING id`,
+    [
+      found ?? input.id,
+      clean(input.familyName),
+      clean(input.givenName),
+      clean(input.prefix),
+      JSON.stringify([identifier]),
+    ],
+  );
+  return rows[0]!.id;
+}

@@ -367,19 +367,23 @@ export async function updateEncounterDetails(
     class?: string | null;
     departmentId?: number | null;
     expectedDischargeAt?: Date | null;
+    /** The attending doctor (PV1-7), a practitioner id. */
+    attendingId?: string | null;
   },
 ) {
   await db.query(
     `UPDATE encounter
         SET class = coalesce($2::encounter_class, class),
             department_id = coalesce($3, department_id),
-            expected_discharge_at = coalesce($4, expected_discharge_at)
+            expected_discharge_at = coalesce($4, expected_discharge_at),
+            attending_id = coalesce($5::uuid, attending_id)
       WHERE id = $1`,
     [
       encounterId,
       fields.class ?? null,
       fields.departmentId ?? null,
       fields.expectedDischargeAt ?? null,
+      fields.attendingId ?? null,
     ],
   );
 }
