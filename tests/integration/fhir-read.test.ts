@@ -148,7 +148,7 @@ describe('FHIR R4 read endpoints', () => {
     });
   });
 
-  it('refuses without a session (401) and a role without patient.read (403), saying little', async () => {
+  it('refuses without a session (401) and without patient.read (403), saying little', async () => {
     const anonymous = await read('Patient/read-1', '');
     expect(anonymous.status).toBe(401);
     expect(anonymous.body).toMatchObject({ resourceType: 'OperationOutcome' });
@@ -160,7 +160,7 @@ describe('FHIR R4 read endpoints', () => {
     });
   });
 
-  it('answers a patient out of the department scope exactly like one that does not exist', async () => {
+  it('answers a patient out of scope exactly like one that does not exist', async () => {
     const cookie = await cookieFor('charge_nurse', ['ICU']);
     const outOfScope = await read('Patient/read-1', cookie);
     const missing = await read('Patient/nobody', cookie);
@@ -200,7 +200,7 @@ describe('FHIR R4 read endpoints', () => {
     expect((await count()) - afterTrpc).toBe(afterTrpc - start);
   });
 
-  it('gives the same record over tRPC (patients.record) and finds it by identifier and authority', async () => {
+  it('gives the record over tRPC (patients.record), found by identifier, authority', async () => {
     const cookie = await cookieFor('bed_manager');
     const get = async (path: string, input: unknown) => {
       const query = encodeURIComponent(JSON.stringify(input));

@@ -199,7 +199,7 @@ describe('patient data service', () => {
     });
   });
 
-  it('serves census, board, locations and encounters without reading the identity tables', async () => {
+  it('serves census, board, locations and encounters without the identity tables', async () => {
     const role = `mx_no_identity_${randomBytes(3).toString('hex')}`;
     await test.db.query(`CREATE ROLE ${role}`);
     const db = createDb(test.url, { role });

@@ -86,7 +86,7 @@ describe.skipIf(!hasFhirExamples)(`FHIR R4 import${fhirSkipNote}`, () => {
     ]);
   });
 
-  it('keeps every identifier, name, address and contact of a patient apart from operations', async () => {
+  it('keeps every identifier, name, address and contact of a patient', async () => {
     const id = medaxisId('Patient', 'example');
     const identity = await one<Record<string, unknown>>(
       `SELECT mrn, authority, family_name AS "familyName", given_name AS "givenName",
@@ -147,7 +147,7 @@ describe.skipIf(!hasFhirExamples)(`FHIR R4 import${fhirSkipNote}`, () => {
     ]);
   });
 
-  it('sets bed status from HL7 table 0116: K blocked as contaminated, I isolated, U free', async () => {
+  it('sets bed status from HL7 0116: K blocked as contaminated, I isolated, U free', async () => {
     const { rows } = await test.db.query<Record<string, unknown>>(
       `SELECT code, status::text, status_reason AS reason, isolation FROM bed
         WHERE code LIKE 'W1-7-%' ORDER BY code`,
@@ -160,7 +160,7 @@ describe.skipIf(!hasFhirExamples)(`FHIR R4 import${fhirSkipNote}`, () => {
     ]);
   });
 
-  it("reads the spec's ED-to-inpatient example: one stay, the bed held while on leave", async () => {
+  it("reads the spec's ED-to-inpatient example: one stay, bed held on leave", async () => {
     expect(emergency.entries).toEqual({ read: 1, applied: 1, rejected: 0 });
     expect(emergency.notes).toMatchObject({
       'bed held while on leave: the stay goes on': 1,
@@ -217,7 +217,7 @@ describe.skipIf(!hasFhirExamples)(`FHIR R4 import${fhirSkipNote}`, () => {
     expect(after).toEqual(before);
   });
 
-  it('exports NDJSON per type that imports into a fresh database and exports identically', async () => {
+  it('exports NDJSON that imports into a fresh database and exports identically', async () => {
     const out1 = await mkdtemp(join(tmpdir(), 'medaxis-export-1-'));
     const out2 = await mkdtemp(join(tmpdir(), 'medaxis-export-2-'));
     const fresh = await createTestDatabase('fhir_roundtrip');

@@ -109,7 +109,7 @@ async function rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
 }
 
 describe.skipIf(!hasSynthea)(`Synthea CSV import${skipNote}`, () => {
-  it('applies every row of the Massachusetts sample: organizations, providers, patients, encounters', () => {
+  it('applies every row of the Massachusetts sample, all four files', () => {
     expect(ma.files).toEqual({
       'organizations.csv': { read: 43, applied: 43, rejected: 0 },
       'providers.csv': { read: 43, applied: 43, rejected: 0 },
@@ -120,7 +120,7 @@ describe.skipIf(!hasSynthea)(`Synthea CSV import${skipNote}`, () => {
     expect(ma.notes).toEqual({ 'placeholder ZIP 00000: postal code left out': 4 });
   });
 
-  it('keeps accented names, death dates, SSNs, and the attending and organization of each visit', async () => {
+  it("keeps accented names, deaths, SSNs, and each visit's attending", async () => {
     const [patient] = await rows<Record<string, unknown>>(
       `SELECT i.given_name AS given, i.family_name AS family, i.sex,
               to_char(i.deceased_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS died,
@@ -155,7 +155,7 @@ describe.skipIf(!hasSynthea)(`Synthea CSV import${skipNote}`, () => {
     });
   });
 
-  it('reads the Swedish sample: non-ASCII places and postcodes with spaces; absent files reported', async () => {
+  it('reads the Swedish sample: non-ASCII places, postcodes with spaces', async () => {
     expect(se.files).toEqual({ 'patients.csv': { read: 13, applied: 13, rejected: 0 } });
     expect(se.missing).toEqual(['organizations.csv', 'providers.csv', 'encounters.csv']);
     const [row] = await rows<{ city: string; zip: string }>(
@@ -165,7 +165,7 @@ describe.skipIf(!hasSynthea)(`Synthea CSV import${skipNote}`, () => {
     expect(row).toEqual({ city: 'Huddinge', zip: '141 34' });
   });
 
-  it('rejects each bad row with its reason and line, applies the valid ones, drops nothing', async () => {
+  it('rejects each bad row with its reason and line, applies the valid ones', async () => {
     expect(bad.files).toEqual({
       'patients.csv': { read: 4, applied: 1, rejected: 3 },
       'encounters.csv': { read: 5, applied: 1, rejected: 4 },
@@ -195,7 +195,7 @@ describe.skipIf(!hasSynthea)(`Synthea CSV import${skipNote}`, () => {
     ]);
   });
 
-  it('audits every patient and encounter written as the system, source import:synthea', async () => {
+  it('audits every patient and encounter written, as the system (import:synthea)', async () => {
     const audited = await rows<{ operation: string; n: number }>(
       `SELECT operation, count(*)::int AS n FROM audit_event
         WHERE source = 'import:synthea' AND actor_id = 'system' GROUP BY operation
@@ -207,7 +207,7 @@ describe.skipIf(!hasSynthea)(`Synthea CSV import${skipNote}`, () => {
     ]);
   });
 
-  it('finds patients by any identifier, by name prefix in any case, and by birth date', async () => {
+  it('finds patients by any identifier, by name prefix in any case, by birth date', async () => {
     const access = systemAccess('patient.search');
     const byName = await searchPatients(test.db, access, { name: 'marín', limit: 10 });
     expect(byName.items.map((item) => item.view.familyName)).toEqual(['Marín855']);

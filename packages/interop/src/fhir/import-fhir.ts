@@ -165,7 +165,7 @@ export async function importFhir(db: Db, options: ImportFhirOptions): Promise<Fh
     if (type === 'Location')
       list.sort((a, b) => locationRank(a.resource) - locationRank(b.resource));
     for (const { entry, resource } of list) {
-      await run(entry, () => state.apply(type, resource as Parsed<typeof type>, entry));
+      await run(entry, () => state.apply(type, resource as Parsed<typeof type>));
       if (type === 'Location' && applied.has(entry)) {
         bedStatuses.push({ entry, location: resource as FhirLocationIn });
       }
@@ -292,7 +292,7 @@ class ImportState {
     private readonly audit: ImportAuditSink | undefined,
   ) {}
 
-  apply<T extends SupportedType>(type: T, resource: Parsed<T>, entry: FhirEntry): Promise<void> {
+  apply<T extends SupportedType>(type: T, resource: Parsed<T>): Promise<void> {
     switch (type) {
       case 'Organization':
         return this.organization(resource as FhirOrganizationIn);
@@ -303,9 +303,9 @@ class ImportState {
       case 'Location':
         return this.location(resource as FhirLocationIn);
       case 'Patient':
-        return this.patient(resource as FhirPatientIn, entry);
+        return this.patient(resource as FhirPatientIn);
       case 'Encounter':
-        return this.encounter(resource as FhirEncounterIn, entry);
+        return this.encounter(resource as FhirEncounterIn);
       default:
         throw invalid('unsupported_resource_type', `MedAxis does not import ${type}.`);
     }
@@ -502,7 +502,7 @@ class ImportState {
 
   // ---- patients and encounters ---------------------------------------------------------------
 
-  private async patient(patient: FhirPatientIn, entry: FhirEntry) {
+  private async patient(patient: FhirPatientIn) {
     const identifiers = (patient.identifier ?? []).map((identifier) => ({
       system: authorityOf(identifier.system),
       value: identifier.value,
@@ -562,10 +562,9 @@ class ImportState {
       patientIds: [patientId],
       outcome: 'allowed',
     });
-    void entry;
   }
 
-  private async encounter(encounter: FhirEncounterIn, entry: FhirEntry) {
+  private async encounter(encounter: FhirEncounterIn) {
     const subject = this.referenceId(encounter.subject.reference, 'Patient');
     if (!subject) throw invalid('no_subject', 'Encounter.subject names no Patient.');
     const encounterClass = encounterClassOf(encounter.class.code);
@@ -635,7 +634,6 @@ class ImportState {
       encounterIds: [result.encounterId],
       outcome: 'allowed',
     });
-    void entry;
   }
 
   /** Where the location history says the patient lay: bed segments in time order. */

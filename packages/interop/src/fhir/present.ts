@@ -210,13 +210,17 @@ const physical = (code: 'wa' | 'ro' | 'bd', display: string) => ({
   coding: [{ system: systems.physicalType, code, display }],
 });
 
+function roomFhirId(location: LocationRecord): string {
+  return fhirIdOf('room', `${location.departmentCode}-${location.roomCode}`);
+}
+
 /** The FHIR id of a department, room or bed. */
 export function locationFhirId(location: LocationRecord): string {
   switch (location.kind) {
     case 'department':
       return fhirIdOf('dept', location.departmentCode);
     case 'room':
-      return fhirIdOf('room', `${location.departmentCode}-${location.roomCode}`);
+      return roomFhirId(location);
     case 'bed':
       return fhirIdOf('bed', location.bedCode!);
   }
@@ -277,9 +281,7 @@ export function toFhirLocation(location: LocationRecord): Location {
         name: location.bedCode!,
         mode: 'instance',
         physicalType: physical('bd', 'Bed'),
-        partOf: {
-          reference: `Location/${fhirIdOf('room', `${location.departmentCode}-${location.roomCode}`)}`,
-        },
+        partOf: { reference: `Location/${roomFhirId(location)}` },
       });
     }
   }
