@@ -1,5 +1,4 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -196,6 +195,54 @@ describe.skipIf(!hasFhirExamples)(`FHIR R4 import${fhirSkipNote}`, () => {
       { operation: 'import.fhir.Encounter', n: 2 },
       { operation: 'import.fhir.Patient', n: 2 },
     ]);
+  });
+
+  it('applies an entry whole or not at all: a visit into an occupied bed leaves none', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medaxis-fhir-clash-'));
+    try {
+      const clash = {
+        resourceType: 'Encounter',
+        id: 'clash',
+        status: 'in-progress',
+        class: { code: 'IMP' },
+        subject: { reference: 'Patient/second' },
+        location: [
+          {
+            location: { reference: 'Location/bed-WARD-1-ROOM-42-BED-1' },
+            period: { start: '2017-02-02T10:00:00Z' },
+          },
+        ],
+      };
+      const closeOccupied = {
+        resourceType: 'Location',
+        id: 'WARD-1-ROOM-42-BED-1',
+        identifier: [{ system: 'urn:medaxis:bed', value: 'WARD-1-ROOM-42-BED-1' }],
+        physicalType: { coding: [{ code: 'bd' }] },
+        partOf: { reference: 'Location/ward-1' },
+        operationalStatus: { code: 'C' },
+      };
+      const ward = {
+        resourceType: 'Location',
+        id: 'ward-1',
+        name: 'Ward 1',
+      };
+      await writeFile(
+        join(dir, 'clash.ndjson'),
+        [ward, closeOccupied, clash].map((r) => JSON.stringify(r)).join('\n'),
+      );
+      const report = await importFhir(test.db, { paths: [dir] });
+      expect(report.rejectedByReason).toEqual({ bed_occupied: 1, bed_status_unreachable: 1 });
+      const { rows } = await test.db.query(`SELECT 1 FROM encounter WHERE id = $1`, [
+        medaxisId('Encounter', 'clash'),
+      ]);
+      expect(rows).toEqual([]);
+      const bed = await one<{ status: string }>(
+        `SELECT status::text FROM bed WHERE code = 'WARD-1-ROOM-42-BED-1'`,
+      );
+      expect(bed.status).toBe('occupied');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('changes nothing when the same files are imported again', async () => {
