@@ -256,9 +256,16 @@ export async function updatePatientIdentity(
   fields: IdentityFields,
 ) {
   await db.query(
+    // The first of the patient's names (patient-records.ts) is the one family/given hold:
+    // it changes with them, so FHIR and the record never show a name the feed replaced.
     `UPDATE patient_identity
         SET family_name = coalesce($2, family_name), given_name = coalesce($3, given_name),
-            birth_date = coalesce($4::date, birth_date), sex = coalesce($5, sex)
+            birth_date = coalesce($4::date, birth_date), sex = coalesce($5, sex),
+            names = CASE WHEN jsonb_typeof(names) <> 'array' OR jsonb_array_length(names) = 0
+                           OR ($2::text IS NULL AND $3::text IS NULL) THEN names
+                         ELSE jsonb_set(names, '{0}', (names->0) || jsonb_strip_nulls(
+                           jsonb_build_object('family', $2::text,
+                             'given', to_jsonb(string_to_array($3::text, ' '))))) END
       WHERE patient_id = $1`,
     [
       patientId,

@@ -22,6 +22,7 @@ import {
   mergePatients,
   resolvePatientIdentifier,
   searchPatients,
+  updatePatientIdentity,
   upsertPatientRecord,
   withTransaction,
   type PatientAccess,
@@ -229,5 +230,31 @@ describe('patient data service', () => {
       await test.db.query(`DROP OWNED BY ${role}`);
       await test.db.query(`DROP ROLE ${role}`);
     }
+  });
+});
+
+describe('a feed updating demographics (A08)', () => {
+  it("replaces the patient's first name in the record too, keeping the others", async () => {
+    const id = await withTransaction(test.db, async (tx) => {
+      const record = person('D-4', 'Adeyemi', {
+        names: [
+          { use: 'official', family: 'Adeyemi', given: ['Tolu'] },
+          { use: 'nickname', given: ['T'] },
+        ],
+      });
+      return (await upsertPatientRecord(tx, record)).patientId;
+    });
+    await updatePatientIdentity(test.db, id, {
+      familyName: 'Adeyemi-Cole',
+      givenName: null,
+      birthDate: null,
+      sex: null,
+    });
+    const record = await getPatientRecord(test.db, access(), id);
+    expect(record.names).toEqual([
+      { use: 'official', family: 'Adeyemi-Cole', given: ['Tolu'] },
+      { use: 'nickname', given: ['T'] },
+    ]);
+    expect(record.read.view).toMatchObject({ familyName: 'Adeyemi-Cole', givenName: 'Tolu' });
   });
 });
