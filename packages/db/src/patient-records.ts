@@ -242,12 +242,30 @@ interface RecordRow {
   mergedFrom: string[] | null;
 }
 
+/**
+ * A patient's identifiers: their own (the MRN first), then those of patients merged into them,
+ * then identifiers an A40 retired without a patient here (aliases), each once. A survivor thus
+ * carries every identifier that leads to it, in an export too.
+ */
+const identifierList = `(
+  SELECT json_agg(json_build_object('system', y.system, 'value', y.value, 'type', y.type)
+                  ORDER BY y.rank, y.ord, y.system, y.value)
+    FROM (SELECT DISTINCT ON (z.system, z.value) z.*
+            FROM (SELECT x.system, x.value, x.type, x.id AS ord,
+                         CASE WHEN x.patient_id = p.id AND x.system = i.authority
+                                   AND x.value = i.mrn THEN 0 ELSE 1 END AS rank
+                    FROM patient_identifier x
+                   WHERE x.patient_id = p.id
+                      OR x.patient_id IN (SELECT m.id FROM patient m WHERE m.merged_into_id = p.id)
+                  UNION ALL
+                  SELECT a.authority, a.mrn, 'MR', 0, 2 FROM hl7_patient_alias a
+                   WHERE a.patient_id = p.id) z
+           ORDER BY z.system, z.value, z.rank, z.ord) y)`;
+
 const recordColumns = `p.id::text AS "patientId", i.names, i.address, i.telecom, i.contacts,
        to_json(i.deceased_at)#>>'{}' AS "deceasedAt",
        i.managing_organization_id::text AS "managingOrganizationId",
-       (SELECT json_agg(json_build_object('system', x.system, 'value', x.value, 'type', x.type)
-                        ORDER BY x.system = i.authority AND x.value = i.mrn DESC, x.id)
-          FROM patient_identifier x WHERE x.patient_id = p.id) AS identifiers,
+       ${identifierList} AS identifiers,
        (SELECT array_agg(m.id::text ORDER BY m.id) FROM patient m
          WHERE m.merged_into_id = p.id) AS "mergedFrom"`;
 

@@ -190,6 +190,13 @@ describe('patient data service', () => {
       expect(read.view).toMatchObject({ mrn: 'A-1', bedCode: 'MED-1' });
       const record = await getPatientRecord(test.db, access(), survivor);
       expect(record.mergedFrom).toEqual([prior]);
+      // The survivor carries every identifier that leads to it, its own MRN first.
+      expect(record.identifiers).toEqual([
+        { system: authority, value: 'A-1', type: 'MR' },
+        { system: ssn, value: '999-10-0001', type: 'SS' },
+        { system: authority, value: 'B-2', type: 'MR' },
+        { system: ssn, value: '999-10-0002', type: 'SS' },
+      ]);
     });
 
     it('finds only the survivor, by the old MRN or the old name', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { AuditWriter } from '@medaxis/audit';
+import { mergePatients, withTransaction } from '@medaxis/db';
 import { createTestDatabase, type TestDatabase } from '@medaxis/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -303,6 +304,44 @@ describe.skipIf(!hasFhirExamples)(`FHIR R4 import${fhirSkipNote}`, () => {
         .map((line) => JSON.parse(line) as { id: string; name?: unknown[] })
         .find((p) => p.id === medaxisId('Patient', 'example'));
       expect(patient?.name).toHaveLength(2);
+    } finally {
+      await fresh.drop();
+      await rm(out1, { recursive: true, force: true });
+      await rm(out2, { recursive: true, force: true });
+    }
+  });
+
+  it('exports a merge as the survivor carrying every identifier, and round-trips it', async () => {
+    const { rows } = await test.db.query<{ id: string }>(
+      `INSERT INTO hl7_message (peer, raw, payload_hash) VALUES ('test', '\\x41', 'h')
+       RETURNING id`,
+    );
+    await withTransaction(test.db, (tx) =>
+      mergePatients(tx, {
+        survivorId: medaxisId('Patient', 'example'),
+        priorId: medaxisId('Patient', 'second'),
+        prior: { authority: 'urn:oid:1.2.36.146.595.217.0.1', mrn: '67890' },
+        messageId: rows[0]!.id,
+      }),
+    );
+    const out1 = await mkdtemp(join(tmpdir(), 'medaxis-merge-1-'));
+    const out2 = await mkdtemp(join(tmpdir(), 'medaxis-merge-2-'));
+    const fresh = await createTestDatabase('fhir_merge');
+    try {
+      const first = await exportFhir(test.db, { dir: out1, access: everything });
+      expect(first.resources.Patient).toBe(1);
+      const patient = JSON.parse(await readFile(join(out1, 'Patient.ndjson'), 'utf8')) as {
+        identifier: { value: string }[];
+      };
+      expect(patient.identifier.map((i) => i.value)).toEqual(['12345', '6603', '67890']);
+      const reimported = await importFhir(fresh.db, { paths: [out1] });
+      expect(reimported.rejectedByReason).toEqual({});
+      await exportFhir(fresh.db, { dir: out2, access: everything });
+      for (const file of await readdir(out1)) {
+        expect(await readFile(join(out2, file), 'utf8'), file).toBe(
+          await readFile(join(out1, file), 'utf8'),
+        );
+      }
     } finally {
       await fresh.drop();
       await rm(out1, { recursive: true, force: true });
