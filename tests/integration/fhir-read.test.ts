@@ -172,6 +172,7 @@ describe('FHIR R4 read endpoints', () => {
   it('answers malformed requests with 400 or 404 OperationOutcomes, never 500', async () => {
     const cookie = await cookieFor('bed_manager');
     expect((await read('Patient/bad%20id', cookie)).status).toBe(400);
+    expect((await read(`Patient/${'x'.repeat(3000)}`, cookie)).status).toBe(400);
     expect((await read('Observation/x', cookie)).status).toBe(404);
     const purpose = await read('Patient/read-1', cookie, { 'x-purpose-of-use': 'curiosity' });
     expect(purpose.status).toBe(400);

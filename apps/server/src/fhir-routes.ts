@@ -13,10 +13,7 @@ import { z } from 'zod';
  */
 
 const fhirJson = 'application/fhir+json; charset=utf-8';
-const params = z.object({
-  type: z.enum(['Patient', 'Encounter', 'Location']),
-  id: z.string().min(1).max(200),
-});
+const params = z.object({ type: z.enum(['Patient', 'Encounter', 'Location']), id: z.string() });
 
 type IssueCode = 'invalid' | 'not-found' | 'forbidden' | 'login' | 'conflict' | 'exception';
 
