@@ -246,6 +246,33 @@ describe.skipIf(!hasFhirExamples)(`FHIR R4 import${fhirSkipNote}`, () => {
     }
   });
 
+  it('refuses the DELETE entries of a transaction instead of storing them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'medaxis-fhir-delete-'));
+    try {
+      const bundle = {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            resource: { resourceType: 'Organization', id: 'kept', name: 'Kept Clinic' },
+            request: { method: 'PUT', url: 'Organization/kept' },
+          },
+          { request: { method: 'DELETE', url: 'Patient/example' } },
+        ],
+      };
+      await writeFile(join(dir, 'transaction.json'), JSON.stringify(bundle));
+      const report = await importFhir(test.db, { paths: [dir] });
+      expect(report.rejectedByReason).toEqual({ unsupported_request: 1 });
+      expect(report.byType.Organization).toEqual({ read: 1, applied: 1, rejected: 0 });
+      const { rows } = await test.db.query(`SELECT 1 FROM patient WHERE id = $1`, [
+        medaxisId('Patient', 'example'),
+      ]);
+      expect(rows).toHaveLength(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('changes nothing when the same files are imported again', async () => {
     const before = await one<{ events: number; stays: number; patients: number }>(
       `SELECT (SELECT count(*) FROM event)::int AS events,
@@ -272,7 +299,7 @@ describe.skipIf(!hasFhirExamples)(`FHIR R4 import${fhirSkipNote}`, () => {
     try {
       const exported = await exportFhir(test.db, { dir: out1, access: everything });
       expect(exported.resources).toMatchObject({
-        Organization: 43,
+        Organization: 44,
         Practitioner: 43,
         PractitionerRole: 43,
         Patient: 2,

@@ -69,15 +69,34 @@ function bundleEntries(file: string, value: unknown, rejections: ImportRejection
     });
     return [];
   }
-  return (resource.entry as unknown[]).map((entry, index) => {
-    const item = entry as { resource?: unknown; fullUrl?: unknown } | null;
-    return {
+  const entries: FhirEntry[] = [];
+  (resource.entry as unknown[]).forEach((entry, index) => {
+    const item = entry as {
+      resource?: unknown;
+      fullUrl?: unknown;
+      request?: { method?: unknown };
+    } | null;
+    const method = item?.request?.method;
+    // A transaction's DELETE or PATCH is not a resource to store: applying it as one would
+    // write what the sender meant to remove.
+    if (method === 'DELETE' || method === 'PATCH') {
+      rejections.push({
+        file,
+        row: index + 1,
+        raw: item,
+        reason: 'unsupported_request',
+        message: `Bundle entries with request.method ${method} are not imported.`,
+      });
+      return;
+    }
+    entries.push({
       file,
       row: index + 1,
       resource: item?.resource,
       fullUrl: typeof item?.fullUrl === 'string' ? item.fullUrl : undefined,
-    };
+    });
   });
+  return entries;
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; message: string } {
