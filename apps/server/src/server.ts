@@ -10,11 +10,19 @@ import type { Db } from '@medaxis/db';
 import type { ConsentPolicies, Roles } from '@medaxis/policy';
 import websocket from '@fastify/websocket';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { WebSocket } from 'ws';
 
 import { registerAuth, type AuthOptions, type RequestAuth } from './auth/index.ts';
 import { registerBoardStream, type BoardStream, type BoardStreamOptions } from './board-stream.ts';
 import { EventHub } from './event-hub.ts';
+import { registerFhirRoutes } from './fhir-routes.ts';
 import { purposeOfUse } from './purpose.ts';
 
 export interface ServerOptions {
@@ -67,28 +75,36 @@ export async function buildServer(options: ServerOptions): Promise<{
   const authLog = log.child({ part: 'auth' });
   const auth = await registerAuth(app, { db, log: authLog }, options.auth);
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+
+  /** The context of every API call, over tRPC (HTTP, websocket) and the FHIR routes. */
+  const contextFor = async (
+    req: FastifyRequest | IncomingMessage,
+    res: FastifyReply | WebSocket,
+    connectionParams: Record<string, string> | null,
+  ): Promise<Context> => ({
+    db,
+    audit,
+    feed: hub,
+    requestId: String('id' in req ? req.id : randomUUID()),
+    now: () => new Date(),
+    roles: options.roles,
+    policies: options.policies,
+    // The session cookie, else a device token, else null: the enforcement point then
+    // answers UNAUTHORIZED. Over the websocket, `req` is the upgrade request and `res`
+    // the socket, which closes when its session or device token ends.
+    actor: await auth.actorForContext(req, res),
+    log: 'raw' in req ? req.log : authLog,
+    purpose: purposeOfUse(req.headers, connectionParams),
+    clientAddress: 'ip' in req ? req.ip : (req.socket.remoteAddress ?? null),
+  });
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     useWSS: true,
     keepAlive: { enabled: true, pingMs: 20_000, pongWaitMs: 5_000 },
     trpcOptions: {
       router: appRouter,
-      createContext: async ({ req, res, info }): Promise<Context> => ({
-        db,
-        audit,
-        feed: hub,
-        requestId: String(req.id),
-        now: () => new Date(),
-        roles: options.roles,
-        policies: options.policies,
-        // The session cookie, else a device token, else null: the enforcement point then
-        // answers UNAUTHORIZED. Over the websocket, `req` is the upgrade request and `res`
-        // the socket, which closes when its session or device token ends.
-        actor: await auth.actorForContext(req, res),
-        log: 'raw' in req ? req.log : authLog,
-        purpose: purposeOfUse(req.headers, info.connectionParams as Record<string, string> | null),
-        clientAddress: req.ip,
-      }),
+      createContext: ({ req, res, info }) =>
+        contextFor(req, res, info.connectionParams as Record<string, string> | null),
       onError: ({ error, path, type }) => {
         // Client mistakes are answered, not logged as failures; anything else is ours.
         if (error.code === 'INTERNAL_SERVER_ERROR') {
@@ -97,6 +113,12 @@ export async function buildServer(options: ServerOptions): Promise<{
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
   } as FastifyTRPCPluginOptions<AppRouter>);
+
+  // FHIR R4 reads: the same procedures, through the same enforcement point (fhir-routes.ts).
+  registerFhirRoutes(app, {
+    context: (request, reply) => contextFor(request, reply, null),
+    log: log.child({ part: 'fhir' }),
+  });
 
   // Wall displays: the same feed as board.events, encoded once per view (board-stream.ts).
   const boardStream = registerBoardStream(

@@ -6,7 +6,8 @@ export const instant = z.iso
   .transform((value) => new Date(value));
 
 export const bedId = z.number().int().positive();
-export const encounterId = z.uuid();
+/** Any 8-4-4-4-12 hex id: imported visits (Synthea's) keep ids without an RFC 4122 version. */
+export const encounterId = z.guid();
 export const departmentCode = z
   .string()
   .trim()

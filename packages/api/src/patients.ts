@@ -2,6 +2,7 @@ import {
   countInpatients,
   exportInpatients,
   getPatient,
+  getPatientRecord,
   listInpatients,
   searchPatients,
   type PatientAccess,
@@ -19,12 +20,14 @@ import { departmentCode } from './inputs.ts';
 import { procedure, router } from './trpc.ts';
 
 /*
- * A minimal patient data API (the full patient service is a later issue): one patient, search,
- * the patients in beds per department (list, count, export). Every read goes through the
- * request's access decision: the repository functions take its row filter and field mask.
+ * The patient data API: one patient (its view, or its whole record with every identifier,
+ * name, address and contact), search by any identifier, name and birth date, the patients in
+ * beds per department (list, count, export). Every read goes through the request's access
+ * decision: the repository functions take its row filter and field mask.
  */
 
-export const patientId = z.uuid();
+/** Any 8-4-4-4-12 hex id (imported ids, e.g. Synthea's, carry no RFC 4122 version). */
+export const patientId = z.guid();
 
 /** The request's grant over patients, as the repository functions require it. */
 export function patientAccess(access: Access): PatientAccess {
@@ -69,7 +72,10 @@ export function checkDepartment(access: Access, department: string | undefined) 
 
 const search = z
   .object({
+    /** Any identifier: an MRN, a national number; old ones merged away find the survivor. */
     mrn: z.string().trim().min(1).max(64).optional(),
+    /** The assigning authority the identifier must be from (with `mrn` only). */
+    authority: z.string().trim().min(1).max(200).optional(),
     name: z.string().trim().min(2).max(100).optional(),
     birthDate: z.iso.date().optional(),
     limit: z.number().int().min(1).max(100).default(25),
@@ -77,6 +83,9 @@ const search = z
   .strict()
   .refine((value) => value.mrn ?? value.name ?? value.birthDate, {
     message: 'give an MRN, a name or a birth date',
+  })
+  .refine((value) => value.authority === undefined || value.mrn !== undefined, {
+    message: 'an authority narrows an MRN: give the MRN too',
   });
 
 const inBed = { department: departmentCode.optional() };
@@ -103,6 +112,20 @@ export const patientsRouter = router({
     .meta({ permission: 'patient.read', patientData: 'read' })
     .input(z.object({ id: patientId }).strict())
     .query(({ ctx, input }) => readOnePatient(ctx, input.id)),
+
+  /**
+   * One patient's whole record: every identifier (MRNs of each authority, national numbers),
+   * name, address, contact point and contact; beyond MRN and name only for a full mask.
+   */
+  record: procedure
+    .meta({ permission: 'patient.read', patientData: 'read' })
+    .input(z.object({ id: patientId }).strict())
+    .query(async ({ ctx, input }) => {
+      const record = await getPatientRecord(ctx.db, patientAccess(ctx.access), input.id);
+      const [view] = reported(ctx.access, [record.read]);
+      const { read: _read, ...rest } = record;
+      return { ...view!, ...rest };
+    }),
 
   /** Patients matching every criterion given; `total` counts only those in view. */
   search: procedure

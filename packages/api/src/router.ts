@@ -5,6 +5,7 @@ import { complianceRouter } from './compliance.ts';
 import { adtRouter, bedsRouter } from './commands.ts';
 import { hl7Router } from './hl7.ts';
 import { devicesRouter } from './devices.ts';
+import { fhirRouter } from './fhir.ts';
 import { consentRouter } from './consent.ts';
 import { patientsRouter } from './patients.ts';
 import { qualityRouter } from './quality.ts';
@@ -21,6 +22,7 @@ export const appRouter = router({
   compliance: complianceRouter,
   hl7: hl7Router,
   devices: devicesRouter,
+  fhir: fhirRouter,
   consent: consentRouter,
   patients: patientsRouter,
   quality: qualityRouter,

@@ -143,12 +143,18 @@ export async function ensurePatient(db: Queryable, patient: PatientInput): Promi
   if (existing.rows[0]) return existing.rows[0].id;
 
   const { rows } = await db.query<{ id: string }>(
-    `WITH p AS (INSERT INTO patient DEFAULT VALUES RETURNING id)
+    `WITH p AS (INSERT INTO patient DEFAULT VALUES RETURNING id),
+     created AS (
      INSERT INTO patient_identity
        (patient_id, mrn, authority, family_name, given_name, birth_date, sex)
      SELECT id, $1, $2, $3, $4, $5::date, $6 FROM p
      ON CONFLICT (authority, mrn) DO NOTHING
-     RETURNING patient_id AS id`,
+     RETURNING patient_id AS id),
+     identifier AS (
+       INSERT INTO patient_identifier (patient_id, system, value, type)
+       SELECT id, $2, $1, 'MR' FROM created
+       ON CONFLICT (system, value) DO NOTHING)
+     SELECT id FROM created`,
     [
       patient.mrn,
       patient.authority,

@@ -1,3 +1,4 @@
+import { resolvePatientIdentifier } from './patient-records.ts';
 import type { Queryable, Tx } from './pool.ts';
 
 // Repositories for the HL7 v2 feed (packages/interop/src/hl7, docs/hl7.md).
@@ -266,13 +267,7 @@ export async function countHl7Messages(db: Queryable) {
  * identity row. Undefined when no patient has it.
  */
 export async function findPatientByIdentifier(db: Queryable, authority: string, mrn: string) {
-  const { rows } = await db.query<{ id: string | null }>(
-    `SELECT coalesce(
-       (SELECT patient_id FROM hl7_patient_alias WHERE authority = $1 AND mrn = $2),
-       (SELECT patient_id FROM patient_identity WHERE authority = $1 AND mrn = $2)) AS id`,
-    [authority, clean(mrn)],
-  );
-  return rows[0]?.id ?? undefined;
+  return resolvePatientIdentifier(db, authority, clean(mrn));
 }
 
 export interface IdentityFields {
@@ -289,9 +284,16 @@ export async function updatePatientIdentity(
   fields: IdentityFields,
 ) {
   await db.query(
+    // The first of the patient's names (patient-records.ts) is the one family/given hold:
+    // it changes with them, so FHIR and the record never show a name the feed replaced.
     `UPDATE patient_identity
         SET family_name = coalesce($2, family_name), given_name = coalesce($3, given_name),
-            birth_date = coalesce($4::date, birth_date), sex = coalesce($5, sex)
+            birth_date = coalesce($4::date, birth_date), sex = coalesce($5, sex),
+            names = CASE WHEN jsonb_typeof(names) <> 'array' OR jsonb_array_length(names) = 0
+                           OR ($2::text IS NULL AND $3::text IS NULL) THEN names
+                         ELSE jsonb_set(names, '{0}', (names->0) || jsonb_strip_nulls(
+                           jsonb_build_object('family', $2::text,
+                             'given', to_jsonb(string_to_array($3::text, ' '))))) END
       WHERE patient_id = $1`,
     [
       patientId,
@@ -332,6 +334,14 @@ export async function mergePatients(
     ],
   );
   if (merge.priorId === null || merge.priorId === merge.survivorId) return 0;
+  // The prior patient points at its survivor (and so do patients merged into it before), so
+  // its id and every identifier it had still resolve to the survivor.
+  // A survivor that an earlier merge had retired is active again.
+  await tx.query(
+    `UPDATE patient SET merged_into_id = CASE WHEN id = $2 THEN NULL ELSE $2::uuid END
+      WHERE id = $1 OR merged_into_id = $1 OR id = $2`,
+    [merge.priorId, merge.survivorId],
+  );
   await tx.query(`UPDATE hl7_patient_alias SET patient_id = $2 WHERE patient_id = $1`, [
     merge.priorId,
     merge.survivorId,
@@ -392,19 +402,23 @@ export async function updateEncounterDetails(
     class?: string | null;
     departmentId?: number | null;
     expectedDischargeAt?: Date | null;
+    /** The attending doctor (PV1-7), a practitioner id. */
+    attendingId?: string | null;
   },
 ) {
   await db.query(
     `UPDATE encounter
         SET class = coalesce($2::encounter_class, class),
             department_id = coalesce($3, department_id),
-            expected_discharge_at = coalesce($4, expected_discharge_at)
+            expected_discharge_at = coalesce($4, expected_discharge_at),
+            attending_id = coalesce($5::uuid, attending_id)
       WHERE id = $1`,
     [
       encounterId,
       fields.class ?? null,
       fields.departmentId ?? null,
       fields.expectedDischargeAt ?? null,
+      fields.attendingId ?? null,
     ],
   );
 }

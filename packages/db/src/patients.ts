@@ -197,7 +197,7 @@ export async function getPatient(
        LEFT JOIN patient_identity i ON i.patient_id = p.id
        ${currentPlace}
        ${consent.join}
-      WHERE p.id = ${id}::uuid
+      WHERE p.id = (SELECT coalesce(m.merged_into_id, m.id) FROM patient m WHERE m.id = ${id}::uuid)
         AND ${patientScopeSql(access.filter, params)}
         AND ${consent.visible}`,
     params.values,
@@ -207,7 +207,10 @@ export async function getPatient(
 }
 
 export interface PatientSearch {
+  /** Any identifier of the patient (every MRN, national ids), old ones merged away included. */
   mrn?: string | undefined;
+  /** The assigning authority the identifier must come from. */
+  authority?: string | undefined;
   /** Words each matching the start of the given or the family name, in any case. */
   name?: string | undefined;
   /** YYYY-MM-DD. */
@@ -227,6 +230,7 @@ export async function searchPatients(
 ): Promise<{ total: number; items: PatientRead[] }> {
   const criteria: [IdentityField, string | undefined][] = [
     ['mrn', search.mrn],
+    ['mrn', search.authority],
     ['name', search.name],
     ['birthDate', search.birthDate],
   ];
@@ -238,13 +242,26 @@ export async function searchPatients(
 
   const params = new Params();
   const conditions: string[] = [];
-  if (search.mrn !== undefined) conditions.push(`i.mrn = ${params.add(search.mrn)}`);
+  if (search.mrn !== undefined) {
+    // Whichever identifier it is, and whether a merge retired it: it finds the survivor.
+    const value = params.add(search.mrn);
+    const system = params.add(search.authority ?? null);
+    conditions.push(`p.id IN (
+        SELECT coalesce(q.merged_into_id, q.id) FROM patient_identifier x
+          JOIN patient q ON q.id = x.patient_id
+         WHERE x.value = ${value} AND (${system}::text IS NULL OR x.system = ${system})
+        UNION
+        SELECT a.patient_id FROM hl7_patient_alias a
+         WHERE a.mrn = ${value} AND (${system}::text IS NULL OR a.authority = ${system}))`);
+  }
   if (search.birthDate !== undefined) {
     conditions.push(`i.birth_date = ${params.add(search.birthDate)}::date`);
   }
   for (const word of (search.name ?? '').split(/\s+/).filter(Boolean)) {
     const prefix = params.add(`${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    conditions.push(`(i.family_name ILIKE ${prefix} OR i.given_name ILIKE ${prefix})`);
+    conditions.push(
+      `(lower(i.family_name) LIKE lower(${prefix}) OR lower(i.given_name) LIKE lower(${prefix}))`,
+    );
   }
   if (conditions.length === 0) {
     throw new MedaxisError(ErrorCode.validation, 'empty_search', 'Give at least one criterion.');
@@ -262,6 +279,7 @@ export async function searchPatients(
        ${currentPlace}
        ${consent.join}
       WHERE ${conditions.join(' AND ')}
+        AND p.merged_into_id IS NULL
         AND ${patientScopeSql(access.filter, params)}
         AND ${consent.visible}
       ORDER BY i.family_name, i.given_name, p.id

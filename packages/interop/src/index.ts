@@ -8,3 +8,6 @@ export * from './mimic/replay-mimic.ts';
 export * from './hl7/index.ts';
 export * from './locations/import-locations.ts';
 export * from './locations/read-locations.ts';
+export * from './fhir/index.ts';
+export * from './import-run.ts';
+export * from './synthea/import-synthea.ts';

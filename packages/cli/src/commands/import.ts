@@ -9,6 +9,7 @@ import {
 } from '@medaxis/interop';
 
 import { openDatabase } from '../context.ts';
+import { registerFhirImport, registerSyntheaImport } from './interop.ts';
 import { progressBar } from '../progress.ts';
 
 export function registerImport(program: Command): void {
@@ -38,6 +39,9 @@ export function registerImport(program: Command): void {
         await database.close();
       }
     });
+
+  registerFhirImport(importCommand);
+  registerSyntheaImport(importCommand);
 
   importCommand
     .command('locations <file>')

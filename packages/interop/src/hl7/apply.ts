@@ -3,6 +3,7 @@ import {
   ensureBed,
   ensureDepartment,
   ensureEncounter,
+  ensureFeedPractitioner,
   ensurePatient,
   ensureRoom,
   findBedByCode,
@@ -26,7 +27,9 @@ import {
   type DecideOptions,
 } from '@medaxis/domain';
 
+import { medaxisId } from '../fhir/codes.ts';
 import type {
+  AttendingRef,
   EncounterClass,
   LocationRef,
   MergePlan,
@@ -136,6 +139,7 @@ async function applyVisit(tx: Tx, plan: VisitPlan, context: ApplyContext, result
       class: classFor(action, visit.encounterClass),
       departmentId: location?.departmentId ?? null,
       expectedDischargeAt: visit.expectedDischargeAt,
+      attendingId: visit.attending ? await resolveAttending(tx, visit.attending) : null,
     });
   }
   const bedId = location?.bedId ?? null;
@@ -365,6 +369,17 @@ async function resolveLocation(
     departmentId,
     bedId: await ensureBed(tx, { roomId, code: location.bedCode, since: at, needsReview: true }),
   };
+}
+
+/** PV1-7's doctor as a practitioner: found by id within its authority, else created. */
+function resolveAttending(tx: Tx, doctor: AttendingRef): Promise<string> {
+  return ensureFeedPractitioner(tx, {
+    id: medaxisId('Practitioner', `${doctor.authority}|${doctor.id}`),
+    identifier: { system: doctor.authority, value: doctor.id },
+    familyName: doctor.familyName,
+    givenName: doctor.givenName,
+    prefix: doctor.prefix,
+  });
 }
 
 function classFor(action: VisitAction, fromPv1: EncounterClass | null): EncounterClass | null {

@@ -66,6 +66,14 @@ export interface PatientGroup {
   pv1?: {
     patientClass: string;
     assignedLocation: Location;
+    /** PV1-7 attending doctor (XCN): id, family, given, prefix, assigning authority. */
+    attending: {
+      id: string;
+      familyName: string;
+      givenName: string;
+      prefix: string;
+      authority: string;
+    };
     priorLocation: Location;
     visitNumber: string;
     admitAt: string;
@@ -255,6 +263,13 @@ class Reader {
     return {
       patientClass: this.component(segment, 2, 1).toUpperCase(),
       assignedLocation: this.location(segment, 3),
+      attending: {
+        id: this.component(segment, 7, 1),
+        familyName: this.component(segment, 7, 2),
+        givenName: this.component(segment, 7, 3),
+        prefix: this.component(segment, 7, 6),
+        authority: this.component(segment, 7, 9),
+      },
       priorLocation: this.location(segment, 6),
       visitNumber: this.component(segment, 19, 1),
       admitAt: this.component(segment, 44, 1),

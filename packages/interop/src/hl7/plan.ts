@@ -56,6 +56,17 @@ export interface VisitRef {
   /** PV1-2 mapped onto MedAxis, null when absent or not telling (N, U). */
   encounterClass: EncounterClass | null;
   expectedDischargeAt: Date | null;
+  /** PV1-7, when it names a doctor by id. */
+  attending: AttendingRef | null;
+}
+
+/** The attending doctor of PV1-7 (XCN), within its assigning authority (else the sender's). */
+export interface AttendingRef {
+  id: string;
+  authority: string;
+  familyName: string | null;
+  givenName: string | null;
+  prefix: string | null;
 }
 
 /** A location from PV1-3: a bed when it names one, else just a department. */
@@ -296,6 +307,19 @@ function visitRef(
     sourceRef: visitNumber !== '' ? visitNumber : account !== '' ? `account:${account}` : null,
     encounterClass: encounterClass(group.pv1?.patientClass ?? ''),
     expectedDischargeAt: expected?.at ?? null,
+    attending: attendingRef(group, source),
+  };
+}
+
+function attendingRef(group: PatientGroup, source: string): AttendingRef | null {
+  const doctor = group.pv1?.attending;
+  if (!doctor?.id) return null;
+  return {
+    id: doctor.id,
+    authority: doctor.authority || source,
+    familyName: doctor.familyName || null,
+    givenName: doctor.givenName || null,
+    prefix: doctor.prefix || null,
   };
 }
 

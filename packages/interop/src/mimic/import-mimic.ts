@@ -9,6 +9,7 @@ import {
 } from '@medaxis/db';
 import { historyCommandOptions, isMedaxisError, type Command } from '@medaxis/domain';
 
+import type { ImportAuditSink } from '../import-run.ts';
 import { buildHistory, type History, type HistoryEventKind } from './build-history.ts';
 import { departmentForCareUnit } from './care-units.ts';
 import {
@@ -38,22 +39,6 @@ export interface ImportMimicOptions {
    * before it reports, so its rows are durable when it returns.
    */
   audit?: ImportAuditSink | undefined;
-}
-
-/** The part of the audit writer a batch import uses. */
-export interface ImportAuditSink {
-  defer(event: {
-    source: string;
-    operation: string;
-    action: 'write';
-    actor: { kind: 'system'; id: 'system'; roles: readonly string[] };
-    purpose: 'operations';
-    resourceType: 'encounter';
-    resourceId: string;
-    encounterIds: readonly string[];
-    outcome: 'allowed';
-  }): void;
-  flush(): Promise<void>;
 }
 
 /** What one run did, stored in import_run.report and printed by the CLI. */
