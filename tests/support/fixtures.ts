@@ -17,7 +17,7 @@ export async function seedSmallHospital(db: Db): Promise<SmallHospital> {
     { code: 'ED', name: 'Emergency', kind: 'emergency' },
     { code: 'MED', name: 'Medicine', kind: 'ward' },
     { code: 'SUR', name: 'Surgery', kind: 'surgery' },
-  ];
+  ] as const;
   const hospital: SmallHospital = { departments: {}, beds: {} };
   for (const [index, department] of layout.entries()) {
     const departmentId = await ensureDepartment(db, site, { ...department, sortOrder: index });
