@@ -52,6 +52,18 @@ describe('malformed requests', () => {
     expect(await eventCount()).toBe(before);
   });
 
+  it("never shows the server's stack or file paths, signed in or not", async () => {
+    // Fault found by a first-run trial: error bodies carried `data.stack` with the server's
+    // source paths. They go to the server log, not to the client.
+    const signedIn = await post('adt.admit', '{"bedId": "one"}');
+    const stranger = await fetch(`${stack.baseUrl}/trpc/census.current`);
+    for (const body of [signedIn.body, await stranger.json()]) {
+      expect(body.error.data.code).toBeTruthy();
+      expect(body.error.data).not.toHaveProperty('stack');
+      expect(JSON.stringify(body)).not.toMatch(/\.ts:\d+|node_modules|\/packages\//);
+    }
+  });
+
   it('answers an unknown procedure with 404', async () => {
     const response = await post('adt.teleport', '{}');
     expect(response.status).toBe(404);

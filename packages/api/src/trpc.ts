@@ -13,6 +13,9 @@ const t = initTRPC
   .context<Context>()
   .meta<ProcedureMeta>()
   .create({
+    // Never a stack trace or a source path to the client, whatever NODE_ENV says: the server
+    // log has them (apps/server logs every INTERNAL_SERVER_ERROR with its cause).
+    isDev: false,
     errorFormatter({ shape, error }) {
       const cause = error.cause;
       return {
