@@ -24,6 +24,7 @@ export async function openDatabase(
     url: handle.url,
     close: async () => {
       await db.end();
+      // The last MedAxis process to let go of the embedded database stops it.
       await handle.stop();
     },
   };

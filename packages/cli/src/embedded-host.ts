@@ -9,7 +9,7 @@ import { repoRoot } from './context.ts';
  *
  * Messages to the launcher (IPC): `{ kind: 'log', message }`, then `{ kind: 'ready', url,
  * embedded }` or `{ kind: 'error', message }`. The launcher disconnecting (asking to stop, or
- * gone) stops PostgreSQL.
+ * gone) lets go of it: PostgreSQL stops unless another MedAxis process still uses it.
  */
 export type HostMessage =
   | { kind: 'log'; message: string }
@@ -25,17 +25,24 @@ try {
   });
   send({ kind: 'ready', url: handle.url, embedded: handle.embedded });
 
+  // Hosted or joined, the launcher's end is this process's cue to let go: the last MedAxis
+  // process to let go stops the embedded server (packages/db resolveDatabase).
   let stopping = false;
   process.on('disconnect', () => {
     if (stopping) return;
     stopping = true;
     handle.stop().then(
-      () => process.exit(0),
+      (outcome) => {
+        if (outcome === 'left_running') {
+          process.stderr.write(
+            'medaxis: embedded PostgreSQL left running: another MedAxis process still uses it\n',
+          );
+        }
+        process.exit(0);
+      },
       () => process.exit(1),
     );
   });
-  // Another process already runs the embedded server: there is nothing to host.
-  if (!handle.embedded) process.disconnect?.();
 } catch (error) {
   send({ kind: 'error', message: error instanceof Error ? error.message : String(error) });
   process.exitCode = 1;

