@@ -57,6 +57,14 @@ describe.skipIf(!hasDemo)(`medaxis CLI on the MIMIC demo${skipNote}`, () => {
     expect(printed).toHaveLength(1);
   });
 
+  it('census --department with an unknown code fails with a message, not an empty table', async () => {
+    // Fault found by a first-run trial: it printed "total 0 0 -" and exited 0.
+    await expect(medaxis('census', '--department', 'NOPE')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('No department NOPE'),
+    });
+  });
+
   it('import mimic again prints a report that applies nothing and duplicates nothing', async () => {
     const report = JSON.parse(await medaxis('import', 'mimic', demoDir, '--json')) as {
       rows: Record<string, number>;

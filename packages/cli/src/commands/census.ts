@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-import { censusAt, type CensusRow } from '@medaxis/db';
+import { censusAt, listDepartments, type CensusRow } from '@medaxis/db';
 
 import { openDatabase } from '../context.ts';
 
@@ -16,6 +16,15 @@ export function registerCensus(program: Command): void {
       const database = await openDatabase({ log: (message) => console.error(message) });
       try {
         const rows = await censusAt(database.db, { at, departmentCode: options.department });
+        if (options.department !== undefined && rows.length === 0) {
+          // No row: a department without beds, or none of that code (say which).
+          const known = (await listDepartments(database.db)).map((d) => d.code);
+          if (!known.includes(options.department)) {
+            throw new Error(
+              `No department ${options.department}. Departments: ${known.join(', ') || 'none'}`,
+            );
+          }
+        }
         console.log(options.json ? JSON.stringify(rows, null, 2) : formatTable(rows, at));
       } finally {
         await database.close();
