@@ -10,6 +10,12 @@ import { createDb, type Db } from './pool.ts';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 
+/**
+ * The real public files tests read (../shared/realdata beside the checkout, never copied
+ * into it); MEDAXIS_REALDATA names another place, e.g. for a clone made elsewhere.
+ */
+export const realdataDir = process.env.MEDAXIS_REALDATA ?? join(repoRoot, '../shared/realdata');
+
 /** The server tests create their databases on: CI's and developers' PostgreSQL by default. */
 export function testServerUrl(): string {
   return process.env.MEDAXIS_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { repoRoot } from '@medaxis/db/testing';
+import { realdataDir } from '@medaxis/db/testing';
 
 /**
  * The test's own reading of the MIMIC demo's transfers.csv, deliberately naive and apart
  * from the importer: plain split on commas (the demo has no quoted fields), times as UTC.
  */
-export const demoDir = join(repoRoot, '../shared/realdata/mimic-iv-demo-2.2');
+export const demoDir = join(realdataDir, 'mimic-iv-demo-2.2');
 export const hasDemo = existsSync(join(demoDir, 'hosp/transfers.csv'));
 export const skipNote = hasDemo ? '' : ` (skipped: ${demoDir} is missing)`;
 

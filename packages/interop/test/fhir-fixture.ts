@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { PatientAccess } from '@medaxis/db';
-import { repoRoot } from '@medaxis/db/testing';
+import { realdataDir, repoRoot } from '@medaxis/db/testing';
 import { decideAccess, loadPolicyConfig, type Permission } from '@medaxis/policy';
 
 /** Real FHIR R4 files, read where they lie (never copied into the repository). */
-export const realdata = join(repoRoot, '../shared/realdata');
+export const realdata = realdataDir;
 export const emergencyEncounter = join(realdata, 'fhir-r4-examples/Encounter-emerg.r4.json');
 export const syntheaFhirDir = join(realdata, 'synthea-csv-ma-10/fhir');
 export const hasFhirExamples = existsSync(emergencyEncounter) && existsSync(syntheaFhirDir);

@@ -1,13 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { repoRoot } from '@medaxis/db/testing';
+import { realdataDir } from '@medaxis/db/testing';
 import { readAck, splitFile, type MllpClient } from '@medaxis/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startHl7Stack, type Hl7Stack } from './hl7-support.ts';
 
-const realdata = join(repoRoot, '../shared/realdata');
+const realdata = realdataDir;
 const folders = ['hl7v2-library-fixtures', 'hl7v2-msft-fhir-converter'];
 const missing = folders.some((folder) => !existsSync(join(realdata, folder)));
 if (missing) console.warn(`skipped: ${realdata}/hl7v2-* not found (CI always has it)`);

@@ -1,14 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { realdataDir } from '@medaxis/db/testing';
 import { describe, expect, it } from 'vitest';
 
 import { parseHl7Date, parseHl7Timestamp } from './timestamp.ts';
 
-const vectors = join(
-  import.meta.dirname,
-  '../../../../../shared/realdata/hl7v2-library-fixtures/hl7_timestamp_vectors_medplum.tsv',
-);
+const vectors = join(realdataDir, 'hl7v2-library-fixtures/hl7_timestamp_vectors_medplum.tsv');
 
 describe('HL7 timestamps', () => {
   const utc = { timeZone: 'UTC' };
