@@ -58,9 +58,7 @@ export function problemText(error: unknown, action: 'issue' | 'revoke'): string 
   const medaxis =
     typeof data === 'object' && data !== null && 'medaxis' in data ? data.medaxis : null;
   const reason =
-    typeof medaxis === 'object' && medaxis !== null && 'reason' in medaxis
-      ? medaxis.reason
-      : null;
+    typeof medaxis === 'object' && medaxis !== null && 'reason' in medaxis ? medaxis.reason : null;
   switch (reason) {
     case 'unknown_department':
       return 'That department is not on this site (any more). Reload the page and choose again.';
