@@ -158,10 +158,11 @@ describe('wall board connection', () => {
       await expect
         .poll(async () => (await banner.textContent())?.replace(/\s+/g, ' ').trim())
         .toMatch(lostBanner);
-      const opacity = await page
-        .locator('[data-board-content]')
-        .evaluate((el) => Number(getComputedStyle(el).opacity));
-      expect(opacity).toBeLessThan(0.5);
+      // The board fades to dim (a CSS transition): read it once the fade has had its time.
+      const content = page.locator('[data-board-content]');
+      await expect
+        .poll(() => content.evaluate((el) => Number(getComputedStyle(el).opacity)))
+        .toBeLessThan(0.5);
 
       // While the board cannot hear, three things happen.
       const missed = [
