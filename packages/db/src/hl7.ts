@@ -1,4 +1,4 @@
-import type { Queryable, Tx } from './pool.ts';
+import { sqlLiteral, type Queryable, type Tx } from './pool.ts';
 
 // Repositories for the HL7 v2 feed (packages/interop/src/hl7, docs/hl7.md).
 
@@ -62,62 +62,82 @@ export interface Hl7Outcome {
   duplicateOf?: string | null;
 }
 
+const outcomeUpdate = `
+  UPDATE hl7_message
+     SET status = $2::hl7_message_status, ack_code = $3, control_id = $4, message_type = $5,
+         event_type = $6, event_type_rule = $7, event_time = $8, sending_facility = $9,
+         error_code = $10, error_reason = $11, error_message = $12, note = $13,
+         z_segments = $14::jsonb, applied_event_id = $15, duplicate_of = $16,
+         attempts = attempts + 1, processed_at = now()
+   WHERE id = $1`;
+
+function outcomeParams(id: string, outcome: Hl7Outcome) {
+  return [
+    id,
+    outcome.status,
+    outcome.ackCode,
+    clean(outcome.controlId),
+    clean(outcome.messageType),
+    clean(outcome.eventType),
+    clean(outcome.eventTypeRule),
+    outcome.eventTime ?? null,
+    clean(outcome.sendingFacility),
+    outcome.errorCode ?? null,
+    clean(outcome.errorReason),
+    clean(outcome.errorMessage),
+    clean(outcome.note),
+    outcome.zSegments?.length
+      ? JSON.stringify(
+          outcome.zSegments.map((segment) => ({
+            name: clean(segment.name),
+            text: clean(segment.text),
+          })),
+        )
+      : null,
+    outcome.appliedEventId ?? null,
+    outcome.duplicateOf ?? null,
+  ] as const;
+}
+
 /** Records an outcome (a reprocessing overwrites the previous one) and counts the attempt. */
 export async function recordHl7Outcome(db: Queryable, id: string, outcome: Hl7Outcome) {
-  await db.query(
-    `UPDATE hl7_message
-        SET status = $2::hl7_message_status, ack_code = $3, control_id = $4, message_type = $5,
-            event_type = $6, event_type_rule = $7, event_time = $8, sending_facility = $9,
-            error_code = $10, error_reason = $11, error_message = $12, note = $13,
-            z_segments = $14::jsonb, applied_event_id = $15, duplicate_of = $16,
-            attempts = attempts + 1, processed_at = now()
-      WHERE id = $1`,
-    [
-      id,
-      outcome.status,
-      outcome.ackCode,
-      clean(outcome.controlId),
-      clean(outcome.messageType),
-      clean(outcome.eventType),
-      clean(outcome.eventTypeRule),
-      outcome.eventTime ?? null,
-      clean(outcome.sendingFacility),
-      outcome.errorCode ?? null,
-      clean(outcome.errorReason),
-      clean(outcome.errorMessage),
-      clean(outcome.note),
-      outcome.zSegments?.length
-        ? JSON.stringify(
-            outcome.zSegments.map((segment) => ({
-              name: clean(segment.name),
-              text: clean(segment.text),
-            })),
-          )
-        : null,
-      outcome.appliedEventId ?? null,
-      outcome.duplicateOf ?? null,
-    ],
+  await db.query(outcomeUpdate, [...outcomeParams(id, outcome)]);
+}
+
+/**
+ * The same record as one plain statement, for `withTransaction`'s `commitWith`: the outcome
+ * travels with COMMIT, so recording it costs no round trip of its own (it used to be one more
+ * while the event counter's lock was held).
+ */
+export function hl7OutcomeStatement(id: string, outcome: Hl7Outcome): string {
+  const params = outcomeParams(id, outcome);
+  // One pass: a value that itself contains "$2" is never substituted into again.
+  return outcomeUpdate.replace(/\$(\d+)/g, (_, index: string) =>
+    sqlLiteral(params[Number(index) - 1]),
   );
 }
 
 /**
- * Locks a message's row for its processing, and returns its status. Two processors (a
- * reprocess and the recovery sweep, or two servers) never apply one message twice.
+ * The statement that opens a message's processing (run with BEGIN, `withTransaction`'s
+ * `begin`): it locks the message's row, so two processors (a reprocess and the recovery
+ * sweep, or two servers) never apply one message twice, and it takes a lock on the payload
+ * hash, so two copies arriving at once on two connections cannot both apply. It answers the
+ * message's status; read it with `lockedHl7Status`. Look for an applied copy in a statement
+ * of its own afterwards (`findAppliedCopy`): a statement sees only what committed before it
+ * began, and the copy may commit while this one waits for the hash lock.
  */
-export async function lockHl7Message(tx: Tx, id: string) {
-  const { rows } = await tx.query<{ status: Hl7MessageStatus }>(
-    `SELECT status::text AS status FROM hl7_message WHERE id = $1 FOR UPDATE`,
-    [id],
-  );
-  return rows[0]?.status;
+export function lockHl7MessageStatement(id: string, payloadHash: string): string {
+  return `SELECT status::text AS status,
+                 pg_advisory_xact_lock(hashtextextended(${sqlLiteral(payloadHash)}, 7))
+            FROM hl7_message WHERE id = ${sqlLiteral(id)}::bigint FOR UPDATE`;
 }
 
-/**
- * The applied message an exact retransmission repeats, if any. Serialises on the payload hash
- * first, so two copies arriving at once on two connections cannot both apply.
- */
+export function lockedHl7Status(result: { rows: unknown[] } | undefined) {
+  return (result?.rows[0] as { status: Hl7MessageStatus } | undefined)?.status;
+}
+
+/** The applied message an exact retransmission repeats, if any (after the hash lock). */
 export async function findAppliedCopy(tx: Tx, payloadHash: string, exceptId: string) {
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, [payloadHash]);
   const { rows } = await tx.query<{ id: string }>(
     `SELECT id::text AS id FROM hl7_message
       WHERE payload_hash = $1 AND status = 'applied' AND id <> $2

@@ -38,17 +38,37 @@ export function createDb(connectionString: string, options: DbOptions = {}): Db 
 
 const retryableCodes = new Set(['40001', '40P01']);
 
+export interface TransactionOptions<T> {
+  /**
+   * A statement to run with BEGIN, in the same round trip; its result is handed to `work`.
+   * Plain SQL text (the simple query protocol carries no parameters): build it with
+   * `sqlLiteral`.
+   */
+  begin?: string;
+  /**
+   * A statement to run with COMMIT, in the same round trip (plain SQL text, as `begin`): for
+   * a write that must commit with the work and needs its result, such as the HL7 feed's
+   * record of a message's outcome. If it fails, nothing commits.
+   */
+  commitWith?: (result: T) => string | undefined;
+}
+
 /**
  * Runs `work` in one transaction. Serialization failures and deadlocks are retried a few
  * times: they are PostgreSQL telling us to try again, not errors of the caller.
  */
-export async function withTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(
+  db: Db,
+  work: (tx: Tx, begun: pg.QueryResult | undefined) => Promise<T>,
+  options: TransactionOptions<T> = {},
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await db.connect();
     try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
+      const begun = await client.query(options.begin ? `BEGIN; ${options.begin}` : 'BEGIN');
+      const result = await work(client, options.begin ? lastResult(begun) : undefined);
+      const last = options.commitWith?.(result);
+      await client.query(last ? `${last}; COMMIT` : 'COMMIT');
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
@@ -59,4 +79,19 @@ export async function withTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>): 
       client.release();
     }
   }
+}
+
+/** A query of several statements answers with one result each; the last is the one asked. */
+function lastResult(results: pg.QueryResult | pg.QueryResult[]): pg.QueryResult {
+  return Array.isArray(results) ? results.at(-1)! : results;
+}
+
+/**
+ * A value as an SQL literal, for the plain-text statements `withTransaction` runs with BEGIN
+ * and COMMIT: NULL, a quoted and escaped string (pg's escapeLiteral), or a timestamp.
+ */
+export function sqlLiteral(value: string | number | Date | null | undefined): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (value instanceof Date) return `${pg.escapeLiteral(value.toISOString())}::timestamptz`;
+  return pg.escapeLiteral(String(value));
 }

@@ -1,9 +1,11 @@
 import {
   findAppliedCopy,
   getSite,
+  hl7OutcomeStatement,
   insertHl7Raw,
   loadHl7Message,
-  lockHl7Message,
+  lockedHl7Status,
+  lockHl7MessageStatement,
   recordHl7Outcome,
   withTransaction,
   type Db,
@@ -229,35 +231,42 @@ export class Hl7Processor {
     let touched: { patientIds: string[]; encounterIds: string[] } | undefined;
     let processed: ProcessedMessage;
     try {
-      const outcome = await withTransaction(this.db, async (tx) => {
-        // Another processor (a reprocess, the recovery sweep) may have finished it meanwhile.
-        const status = await lockHl7Message(tx, id);
-        if (status === 'applied' || status === 'duplicate') return undefined;
+      const outcome = await withTransaction(
+        this.db,
+        async (tx, locked) => {
+          // Another processor (a reprocess, the recovery sweep) may have finished it meanwhile.
+          const status = lockedHl7Status(locked);
+          if (status === 'applied' || status === 'duplicate') return undefined;
 
-        const original = await findAppliedCopy(tx, hash, id);
-        if (original) {
-          const duplicate: Hl7Outcome = {
+          const original = await findAppliedCopy(tx, hash, id);
+          if (original) {
+            const duplicate: Hl7Outcome = {
+              ...known,
+              status: 'duplicate',
+              ackCode: 'AA',
+              duplicateOf: original,
+              note: `exact retransmission of message ${original}: not applied again`,
+            };
+            return duplicate;
+          }
+          const result = await applyPlan(tx, planned.plan, { messageId: id, now });
+          touched = result;
+          const applied: Hl7Outcome = {
             ...known,
-            status: 'duplicate',
+            status: 'applied',
             ackCode: 'AA',
-            duplicateOf: original,
-            note: `exact retransmission of message ${original}: not applied again`,
+            appliedEventId: result.eventIds.at(-1) ?? null,
+            note: result.notes.length > 0 ? result.notes.join('; ') : null,
           };
-          await recordHl7Outcome(tx, id, duplicate);
-          return duplicate;
-        }
-        const result = await applyPlan(tx, planned.plan, { messageId: id, now });
-        touched = result;
-        const applied: Hl7Outcome = {
-          ...known,
-          status: 'applied',
-          ackCode: 'AA',
-          appliedEventId: result.eventIds.at(-1) ?? null,
-          note: result.notes.length > 0 ? result.notes.join('; ') : null,
-        };
-        await recordHl7Outcome(tx, id, applied);
-        return applied;
-      });
+          return applied;
+        },
+        {
+          // The row and hash locks open the transaction, and the outcome closes it: each
+          // travels with BEGIN or COMMIT instead of costing a round trip of its own.
+          begin: lockHl7MessageStatement(id, hash),
+          commitWith: (result) => result && hl7OutcomeStatement(id, result),
+        },
+      );
       if (!outcome) return { id, outcome: await this.storedOutcome(id), header, encoding };
       processed = {
         id,
