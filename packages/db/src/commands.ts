@@ -64,7 +64,7 @@ export async function applyCommand(
   command: Command,
   context: Pick<CommandContext, 'source' | 'options'>,
 ): Promise<CommandResult> {
-  const world = await loadWorld(tx, command);
+  const { world, departmentOfBed } = await loadWorld(tx, command);
   const changes = decide(world, command, context.options);
 
   await writeChanges(tx, changes).catch(translateConstraintError);
@@ -76,7 +76,7 @@ export async function applyCommand(
     type: command.type,
     occurredAt: command.at,
     source: context.source,
-    departmentId: await departmentOf(tx, bedIds[0]),
+    departmentId: bedIds[0] === undefined ? null : (departmentOfBed.get(bedIds[0]) ?? null),
     bedId: bedIds[0] ?? null,
     encounterId,
     payload: { command, beds } satisfies BedEventPayload,
@@ -91,7 +91,10 @@ export async function applyCommand(
  * concurrent commands queue instead of deadlocking. Many admits into one bed serialize on the
  * bed row: the first wins, the others then see it occupied.
  */
-async function loadWorld(tx: Tx, command: Command): Promise<World> {
+async function loadWorld(
+  tx: Tx,
+  command: Command,
+): Promise<{ world: World; departmentOfBed: Map<number, number> }> {
   const encounterIds = [
     ...new Set(
       [
@@ -108,11 +111,11 @@ async function loadWorld(tx: Tx, command: Command): Promise<World> {
     // The last two stays cover every bed a transfer, discharge or cancel can touch.
     for (const stay of encounter.stays.slice(-2)) bedIds.add(stay.bedId);
   }
-  const beds = await loadBeds(
+  const { beds, departmentOfBed } = await loadBeds(
     tx,
     [...bedIds].sort((a, b) => a - b),
   );
-  return { beds, encounters };
+  return { world: { beds, encounters }, departmentOfBed };
 }
 
 async function loadEncounters(tx: Tx, ids: string[]): Promise<Map<string, EncounterState>> {
@@ -152,14 +155,21 @@ async function loadEncounters(tx: Tx, ids: string[]): Promise<Map<string, Encoun
   return encounters;
 }
 
-async function loadBeds(tx: Tx, ids: number[]): Promise<Map<number, BedState>> {
+/**
+ * Locks the beds and loads them, with the department of each: the event is filed under the
+ * department of the first bed it touches, read here rather than in a query of its own.
+ */
+async function loadBeds(tx: Tx, ids: number[]) {
   const beds = new Map<number, BedState>();
-  if (ids.length === 0) return beds;
+  const departmentOfBed = new Map<number, number>();
+  if (ids.length === 0) return { beds, departmentOfBed };
 
-  const { rows } = await tx.query<Omit<BedState, 'history'>>(
-    `SELECT id, status::text AS status, status_since AS since, status_reason AS reason,
-            encounter_id AS "encounterId", isolation
-       FROM bed WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE`,
+  const { rows } = await tx.query<Omit<BedState, 'history'> & { departmentId: number }>(
+    `SELECT b.id, b.status::text AS status, b.status_since AS since,
+            b.status_reason AS reason, b.encounter_id AS "encounterId", b.isolation,
+            r.department_id AS "departmentId"
+       FROM bed b JOIN room r ON r.id = b.room_id
+      WHERE b.id = ANY($1::int[]) ORDER BY b.id FOR UPDATE OF b`,
     [ids],
   );
   // The interval before the current one is all a cancel needs to restore.
@@ -171,7 +181,8 @@ async function loadBeds(tx: Tx, ids: number[]): Promise<Map<number, BedState>> {
       ORDER BY bed_id, start_at DESC, id DESC`,
     [ids],
   );
-  for (const row of rows) {
+  for (const { departmentId, ...row } of rows) {
+    departmentOfBed.set(row.id, departmentId);
     const before = previous.rows.find((interval) => interval.bedId === row.id);
     beds.set(row.id, {
       ...row,
@@ -187,7 +198,7 @@ async function loadBeds(tx: Tx, ids: number[]): Promise<Map<number, BedState>> {
         : [],
     });
   }
-  return beds;
+  return { beds, departmentOfBed };
 }
 
 // ---- write -----------------------------------------------------------------------------------
@@ -301,15 +312,6 @@ function touchedBeds(changes: readonly Change[]): number[] {
   const ids = new Set<number>();
   for (const change of changes) if ('bedId' in change) ids.add(change.bedId);
   return [...ids];
-}
-
-async function departmentOf(tx: Tx, bedId: number | undefined): Promise<number | null> {
-  if (bedId === undefined) return null;
-  const { rows } = await tx.query<{ id: number }>(
-    `SELECT r.department_id AS id FROM bed b JOIN room r ON r.id = b.room_id WHERE b.id = $1`,
-    [bedId],
-  );
-  return rows[0]?.id ?? null;
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

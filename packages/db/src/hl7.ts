@@ -387,10 +387,21 @@ export interface FeedEncounterState {
 }
 
 /**
- * Locks an encounter and says where it lies. Taken before deciding which command a message
- * becomes; the command itself locks the same rows again in the same transaction.
+ * Locks an encounter, by id or by the sender's visit number, and says where it lies. Taken
+ * before deciding which command a message becomes; the command itself locks the same rows
+ * again in the same transaction. By visit number, finding and locking are one round trip.
  */
-export async function lockEncounterState(tx: Tx, encounterId: string) {
+export async function lockEncounterState(
+  tx: Tx,
+  encounter: string | { sourceSystem: string; sourceRef: string },
+) {
+  const where =
+    typeof encounter === 'string'
+      ? { sql: 'e.id = $1', params: [encounter] }
+      : {
+          sql: 'e.source_system = $1 AND e.source_ref = $2',
+          params: [encounter.sourceSystem, clean(encounter.sourceRef)],
+        };
   const { rows } = await tx.query<FeedEncounterState>(
     `SELECT e.id, e.status::text AS status, e.class::text AS class, e.patient_id AS "patientId",
             (SELECT s.bed_id FROM bed_stay s
@@ -398,8 +409,8 @@ export async function lockEncounterState(tx: Tx, encounterId: string) {
               LIMIT 1) AS "bedId",
             (SELECT max(greatest(s.start_at, s.end_at)) FROM bed_stay s
               WHERE s.encounter_id = e.id AND NOT s.cancelled) AS "lastBedChangeAt"
-       FROM encounter e WHERE e.id = $1 FOR UPDATE`,
-    [encounterId],
+       FROM encounter e WHERE ${where.sql} FOR UPDATE`,
+    where.params,
   );
   return rows[0];
 }
@@ -434,6 +445,23 @@ export async function findBedByCode(db: Queryable, code: string) {
     clean(code),
   ]);
   return rows[0]?.id;
+}
+
+/** The department and the bed PV1-3 names, in one round trip; undefined where unknown. */
+export async function findLocationIds(
+  db: Queryable,
+  departmentCode: string,
+  bedCode: string | null,
+): Promise<{ departmentId: number | undefined; bedId: number | undefined }> {
+  const { rows } = await db.query<{ departmentId: number | null; bedId: number | null }>(
+    `SELECT (SELECT id FROM department WHERE code = $1) AS "departmentId",
+            (SELECT id FROM bed WHERE code = $2) AS "bedId"`,
+    [clean(departmentCode), bedCode === null ? null : clean(bedCode)],
+  );
+  return {
+    departmentId: rows[0]?.departmentId ?? undefined,
+    bedId: rows[0]?.bedId ?? undefined,
+  };
 }
 
 export async function findDepartmentByCode(db: Queryable, code: string) {

@@ -5,9 +5,8 @@ import {
   ensureEncounter,
   ensurePatient,
   ensureRoom,
-  findBedByCode,
-  findDepartmentByCode,
   findEncounterBySource,
+  findLocationIds,
   findPatientByIdentifier,
   getSite,
   lockEncounterState,
@@ -126,10 +125,16 @@ async function applyVisit(tx: Tx, plan: VisitPlan, context: ApplyContext, result
     note(result, 'no visit number (PV1-19 or PID-18): patient recorded, no visit');
     return;
   }
-  const encounter = await resolveEncounter(tx, visit, action, patientId, plan.location);
+  // One lookup serves both the new visit's department and the bed it goes to.
+  const known = plan.location
+    ? await findLocationIds(tx, plan.location.departmentCode, plan.location.bedCode)
+    : undefined;
+  const encounter = await resolveEncounter(tx, visit, action, patientId, known?.departmentId);
   result.encounterIds.push(encounter.id);
   const location = plan.location
-    ? await resolveLocation(tx, plan.location, plan.at, { create: placesInBed.has(action) })
+    ? await resolveLocation(tx, plan.location, known!, plan.at, {
+        create: placesInBed.has(action),
+      })
     : undefined;
   if (createsVisit.has(action)) {
     await updateEncounterDetails(tx, encounter.id, {
@@ -298,21 +303,21 @@ async function resolveEncounter(
   visit: VisitRef,
   action: VisitAction,
   patientId: string | undefined,
-  location: LocationRef | null,
+  departmentId: number | undefined,
 ): Promise<FeedEncounterState> {
   const sourceRef = visit.sourceRef!;
-  let id = await findEncounterBySource(tx, visit.sourceSystem, sourceRef);
-  if (!id) {
+  let state = await lockEncounterState(tx, { sourceSystem: visit.sourceSystem, sourceRef });
+  if (!state) {
     if (!createsVisit.has(action) || !patientId) throw unknownVisit();
-    id = await ensureEncounter(tx, {
+    const id = await ensureEncounter(tx, {
       patientId,
       class: classFor(action, visit.encounterClass) ?? 'inpatient',
-      departmentId: location ? await findDepartmentByCode(tx, location.departmentCode) : null,
+      departmentId: departmentId ?? null,
       sourceSystem: visit.sourceSystem,
       sourceRef,
     });
+    state = await lockEncounterState(tx, id);
   }
-  const state = await lockEncounterState(tx, id);
   if (!state) throw unknownVisit();
   if (state.patientId !== patientId) {
     // A visit number reused for another patient: applying it would move the wrong person.
@@ -333,11 +338,12 @@ async function resolveEncounter(
 async function resolveLocation(
   tx: Tx,
   location: LocationRef,
+  known: { departmentId: number | undefined; bedId: number | undefined },
   at: Date,
   options: { create: boolean },
 ): Promise<{ departmentId: number | null; bedId: number | null }> {
-  const bedId = location.bedCode ? await findBedByCode(tx, location.bedCode) : undefined;
-  let departmentId = await findDepartmentByCode(tx, location.departmentCode);
+  const { bedId } = known;
+  let { departmentId } = known;
   if (bedId !== undefined || !options.create) {
     return { departmentId: departmentId ?? null, bedId: bedId ?? null };
   }
