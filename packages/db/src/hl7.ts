@@ -1,4 +1,4 @@
-import { sqlLiteral, type Queryable, type Tx } from './pool.ts';
+import { inlineParams, sqlLiteral, type Queryable, type Tx } from './pool.ts';
 
 // Repositories for the HL7 v2 feed (packages/interop/src/hl7, docs/hl7.md).
 
@@ -110,11 +110,7 @@ export async function recordHl7Outcome(db: Queryable, id: string, outcome: Hl7Ou
  * while the event counter's lock was held).
  */
 export function hl7OutcomeStatement(id: string, outcome: Hl7Outcome): string {
-  const params = outcomeParams(id, outcome);
-  // One pass: a value that itself contains "$2" is never substituted into again.
-  return outcomeUpdate.replace(/\$(\d+)/g, (_, index: string) =>
-    sqlLiteral(params[Number(index) - 1]),
-  );
+  return inlineParams(outcomeUpdate, outcomeParams(id, outcome));
 }
 
 /**

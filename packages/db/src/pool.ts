@@ -86,12 +86,46 @@ function lastResult(results: pg.QueryResult | pg.QueryResult[]): pg.QueryResult 
   return Array.isArray(results) ? results.at(-1)! : results;
 }
 
+export type SqlValue = string | number | boolean | Date | null | undefined | readonly SqlValue[];
+
 /**
- * A value as an SQL literal, for the plain-text statements `withTransaction` runs with BEGIN
- * and COMMIT: NULL, a quoted and escaped string (pg's escapeLiteral), or a timestamp.
+ * A value as an SQL literal, for statements sent as plain text (the simple query protocol,
+ * which carries no parameters but takes several statements in one round trip): NULL, a
+ * quoted and escaped string (pg's escapeLiteral), a timestamp, or an array literal. The
+ * statement casts where the type matters, as it would a parameter.
  */
-export function sqlLiteral(value: string | number | Date | null | undefined): string {
+export function sqlLiteral(value: SqlValue): string {
   if (value === null || value === undefined) return 'NULL';
   if (value instanceof Date) return `${pg.escapeLiteral(value.toISOString())}::timestamptz`;
+  if (Array.isArray(value)) return pg.escapeLiteral(arrayText(value));
   return pg.escapeLiteral(String(value));
+}
+
+function arrayText(values: readonly SqlValue[]): string {
+  const elements = values.map((value) => {
+    if (value === null || value === undefined) return 'NULL';
+    if (Array.isArray(value)) throw new Error('nested arrays are not supported');
+    const text = value instanceof Date ? value.toISOString() : String(value);
+    return `"${text.replace(/["\\]/g, '\\$&')}"`;
+  });
+  return `{${elements.join(',')}}`;
+}
+
+/**
+ * A parameterised statement ($1, $2 …) as plain text with its values inlined, in one pass (a
+ * value that itself contains "$2" is never substituted into again).
+ */
+export function inlineParams(sql: string, params: readonly SqlValue[]): string {
+  return sql.replace(/\$(\d+)/g, (_, index: string) => sqlLiteral(params[Number(index) - 1]));
+}
+
+/**
+ * Runs statements in one round trip (the simple query protocol), in order, each with its own
+ * snapshot as if sent one by one; returns one result per statement. The first that fails
+ * abandons the rest and fails the call.
+ */
+export async function queryStatements(tx: Tx, statements: readonly string[]) {
+  if (statements.length === 0) return [];
+  const results = (await tx.query(statements.join(';\n'))) as pg.QueryResult | pg.QueryResult[];
+  return Array.isArray(results) ? results : [results];
 }
