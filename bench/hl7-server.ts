@@ -18,6 +18,19 @@ if (!databaseUrl || !process.send) throw new Error('run by bench/hl7-throughput.
 
 const log = createLogger('warn', process.stderr);
 const db = createDb(databaseUrl, { max: 20 });
+// Round trips on the pool (one per query call, a multi-statement text counting one): the
+// figure the HL7 pipeline's cost follows on this machine, and one the machine's load does not
+// change. The hub's LISTEN connection is not in the pool.
+let roundTrips = 0;
+db.on('connect', (client) => {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  Object.assign(client, {
+    query: (...args: unknown[]) => {
+      roundTrips++;
+      return query(...args);
+    },
+  });
+});
 const { roles, policies } = loadPolicyConfig(join(repoRoot, 'config'));
 const { app, boardStream } = await buildServer({ db, roles, policies, databaseUrl, log });
 await app.listen({ port: 0, host: '127.0.0.1' });
@@ -58,7 +71,12 @@ process.on('message', (message: { type: string; file?: string }) => {
   });
   if (message.type === 'cpu') {
     const { user, system } = process.cpuUsage();
-    process.send!({ type: 'cpu', micros: user + system, sockets: boardStream.socketCount });
+    process.send!({
+      type: 'cpu',
+      micros: user + system,
+      roundTrips,
+      sockets: boardStream.socketCount,
+    });
   }
   if (message.type === 'stop') {
     void (async () => {

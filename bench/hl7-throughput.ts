@@ -306,6 +306,8 @@ interface RunResult {
   closed: PhaseResult;
   open: PhaseResult;
   cpuMsPerMessage: number;
+  /** Queries the product server's pool sent per message (0 for the floor, which has none). */
+  roundTripsPerMessage: number;
   /** Board events the messages sent should have produced (one per A01, A02, A03). */
   expectedEvents: number;
   boards?: { received: number[]; events: number; failure: string | null };
@@ -345,10 +347,10 @@ async function run(kind: 'floor' | 'product', databaseUrl: string, db: Db): Prom
 
   const profile = kind === 'product' ? args.profile : undefined;
   if (profile) await ask(child, 'profile-start', 'profiling');
-  const cpuBefore = await ask<{ micros: number }>(child, 'cpu', 'cpu');
+  const cpuBefore = await ask<{ micros: number; roundTrips?: number }>(child, 'cpu', 'cpu');
   const closed = await closedLoop(clients, feeds);
   const open = await openLoop(clients, feeds);
-  const cpuAfter = await ask<{ micros: number }>(child, 'cpu', 'cpu');
+  const cpuAfter = await ask<{ micros: number; roundTrips?: number }>(child, 'cpu', 'cpu');
   if (profile) {
     child.send({ type: 'profile-stop', file: profile });
     await once(child, 'message');
@@ -360,6 +362,8 @@ async function run(kind: 'floor' | 'product', databaseUrl: string, db: Db): Prom
     closed,
     open,
     cpuMsPerMessage: (cpuAfter.micros - cpuBefore.micros) / 1000 / (closed.sent + open.sent),
+    roundTripsPerMessage:
+      ((cpuAfter.roundTrips ?? 0) - (cpuBefore.roundTrips ?? 0)) / (closed.sent + open.sent),
     expectedEvents: feeds.reduce((sum, feed) => sum + feed.moves, 0),
   };
   if (boards) {
@@ -458,7 +462,8 @@ try {
   );
   console.log(
     `server CPU per message: product ${product.cpuMsPerMessage.toFixed(2)} ms, ` +
-      `floor ${floor.cpuMsPerMessage.toFixed(3)} ms`,
+      `floor ${floor.cpuMsPerMessage.toFixed(3)} ms; database round trips per message: ` +
+      `${product.roundTripsPerMessage.toFixed(2)}`,
   );
   console.log('audited: every applied message, before its ACK (packages/audit AuditWriter)');
   console.log(
