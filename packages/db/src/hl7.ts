@@ -1,4 +1,4 @@
-import { inlineParams, sqlLiteral, type Queryable, type Tx } from './pool.ts';
+import { inlineParams, type Queryable, type Tx } from './pool.ts';
 
 // Repositories for the HL7 v2 feed (packages/interop/src/hl7, docs/hl7.md).
 
@@ -114,33 +114,37 @@ export function hl7OutcomeStatement(id: string, outcome: Hl7Outcome): string {
 }
 
 /**
- * The statement that opens a message's processing (run with BEGIN, `withTransaction`'s
- * `begin`): it locks the message's row, so two processors (a reprocess and the recovery
- * sweep, or two servers) never apply one message twice, and it takes a lock on the payload
- * hash, so two copies arriving at once on two connections cannot both apply. It answers the
- * message's status; read it with `lockedHl7Status`. Look for an applied copy in a statement
- * of its own afterwards (`findAppliedCopy`): a statement sees only what committed before it
- * began, and the copy may commit while this one waits for the hash lock.
+ * The statements that open a message's processing (run with BEGIN, `withTransaction`'s
+ * `begin`, one round trip). The first locks the message's row, so two processors (a
+ * reprocess and the recovery sweep, or two servers) never apply one message twice, and takes
+ * a lock on the payload hash, so two copies arriving at once on two connections cannot both
+ * apply. The second looks for an applied copy: a statement of its own, because a statement
+ * sees only what committed before it began, and the copy may commit while the first waits
+ * for the hash lock. Read the answers with `readHl7Claim`.
  */
-export function lockHl7MessageStatement(id: string, payloadHash: string): string {
-  return `SELECT status::text AS status,
-                 pg_advisory_xact_lock(hashtextextended(${sqlLiteral(payloadHash)}, 7))
-            FROM hl7_message WHERE id = ${sqlLiteral(id)}::bigint FOR UPDATE`;
+export function claimHl7MessageStatements(id: string, payloadHash: string): string[] {
+  return [
+    inlineParams(
+      `SELECT status::text AS status, pg_advisory_xact_lock(hashtextextended($2, 7))
+         FROM hl7_message WHERE id = $1::bigint FOR UPDATE`,
+      [id, payloadHash],
+    ),
+    inlineParams(
+      `SELECT id::text AS id FROM hl7_message
+        WHERE payload_hash = $2 AND status = 'applied' AND id <> $1::bigint
+        ORDER BY hl7_message.id LIMIT 1`,
+      [id, payloadHash],
+    ),
+  ];
 }
 
-export function lockedHl7Status(result: { rows: unknown[] } | undefined) {
-  return (result?.rows[0] as { status: Hl7MessageStatus } | undefined)?.status;
-}
-
-/** The applied message an exact retransmission repeats, if any (after the hash lock). */
-export async function findAppliedCopy(tx: Tx, payloadHash: string, exceptId: string) {
-  const { rows } = await tx.query<{ id: string }>(
-    `SELECT id::text AS id FROM hl7_message
-      WHERE payload_hash = $1 AND status = 'applied' AND id <> $2
-      ORDER BY hl7_message.id LIMIT 1`,
-    [payloadHash, exceptId],
-  );
-  return rows[0]?.id;
+/** The message's status when it was locked, and the applied message it repeats, if any. */
+export function readHl7Claim(results: readonly { rows: unknown[] }[]) {
+  const [locked, copy] = results;
+  return {
+    status: (locked?.rows[0] as { status: Hl7MessageStatus } | undefined)?.status,
+    appliedCopy: (copy?.rows[0] as { id: string } | undefined)?.id,
+  };
 }
 
 export interface Hl7MessageRow {

@@ -40,11 +40,11 @@ const retryableCodes = new Set(['40001', '40P01']);
 
 export interface TransactionOptions<T> {
   /**
-   * A statement to run with BEGIN, in the same round trip; its result is handed to `work`.
-   * Plain SQL text (the simple query protocol carries no parameters): build it with
-   * `sqlLiteral`.
+   * Statements to run with BEGIN, in the same round trip, each with its own snapshot (as if
+   * sent one by one); their results are handed to `work`. Plain SQL text (the simple query
+   * protocol carries no parameters): build it with `inlineParams` or `sqlLiteral`.
    */
-  begin?: string;
+  begin?: readonly string[];
   /**
    * A statement to run with COMMIT, in the same round trip (plain SQL text, as `begin`): for
    * a write that must commit with the work and needs its result, such as the HL7 feed's
@@ -59,14 +59,14 @@ export interface TransactionOptions<T> {
  */
 export async function withTransaction<T>(
   db: Db,
-  work: (tx: Tx, begun: pg.QueryResult | undefined) => Promise<T>,
+  work: (tx: Tx, begun: pg.QueryResult[]) => Promise<T>,
   options: TransactionOptions<T> = {},
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await db.connect();
     try {
-      const begun = await client.query(options.begin ? `BEGIN; ${options.begin}` : 'BEGIN');
-      const result = await work(client, options.begin ? lastResult(begun) : undefined);
+      const begun = await queryStatements(client, ['BEGIN', ...(options.begin ?? [])]);
+      const result = await work(client, begun.slice(1));
       const last = options.commitWith?.(result);
       await client.query(last ? `${last}; COMMIT` : 'COMMIT');
       return result;
@@ -79,11 +79,6 @@ export async function withTransaction<T>(
       client.release();
     }
   }
-}
-
-/** A query of several statements answers with one result each; the last is the one asked. */
-function lastResult(results: pg.QueryResult | pg.QueryResult[]): pg.QueryResult {
-  return Array.isArray(results) ? results.at(-1)! : results;
 }
 
 export type SqlValue = string | number | boolean | Date | null | undefined | readonly SqlValue[];

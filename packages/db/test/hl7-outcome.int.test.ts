@@ -4,8 +4,8 @@ import {
   hl7OutcomeStatement,
   insertHl7Raw,
   loadHl7Message,
-  lockedHl7Status,
-  lockHl7MessageStatement,
+  readHl7Claim,
+  claimHl7MessageStatements,
   withTransaction,
   type Hl7Outcome,
 } from '../src/index.ts';
@@ -40,9 +40,9 @@ describe('HL7 outcome sent with COMMIT', () => {
 
     const status = await withTransaction(
       test.db,
-      async (_tx, locked) => Promise.resolve(lockedHl7Status(locked)),
+      async (_tx, claimed) => Promise.resolve(readHl7Claim(claimed).status),
       {
-        begin: lockHl7MessageStatement(id!, "h'ash\\"),
+        begin: claimHl7MessageStatements(id!, "h'ash\\"),
         commitWith: () => hl7OutcomeStatement(id!, outcome),
       },
     );

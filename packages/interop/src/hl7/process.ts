@@ -1,11 +1,10 @@
 import {
-  findAppliedCopy,
+  claimHl7MessageStatements,
   getSite,
   hl7OutcomeStatement,
   insertHl7Raw,
   loadHl7Message,
-  lockedHl7Status,
-  lockHl7MessageStatement,
+  readHl7Claim,
   recordHl7Outcome,
   withTransaction,
   type Db,
@@ -89,16 +88,24 @@ export class Hl7Processor {
 
   /**
    * Stores frames (one commit for all of them), then processes each in order and returns one
-   * result per frame. Throws only if the frames could not be stored.
+   * result per frame; `onProcessed` gets each as soon as it is done (its outcome committed and
+   * audited), so its ACK need not wait for the frames after it. Throws if the frames could not
+   * be stored, or if one could not be audited (those before it were passed on).
    */
-  async receive(frames: readonly Buffer[], peer: string): Promise<ReceivedFrame[]> {
+  async receive(
+    frames: readonly Buffer[],
+    peer: string,
+    onProcessed?: (result: ReceivedFrame) => void,
+  ): Promise<ReceivedFrame[]> {
     const ids = await insertHl7Raw(
       this.db,
       frames.map((raw) => ({ raw, peer, payloadHash: payloadHash(raw) })),
     );
     const results: ReceivedFrame[] = [];
     for (const [index, frame] of frames.entries()) {
-      results.push(await this.processFrame(ids[index]!, frame, peer));
+      const result = await this.processFrame(ids[index]!, frame, peer);
+      results.push(result);
+      onProcessed?.(result);
     }
     return results;
   }
@@ -233,12 +240,11 @@ export class Hl7Processor {
     try {
       const outcome = await withTransaction(
         this.db,
-        async (tx, locked) => {
+        async (tx, claimed) => {
           // Another processor (a reprocess, the recovery sweep) may have finished it meanwhile.
-          const status = lockedHl7Status(locked);
+          const { status, appliedCopy: original } = readHl7Claim(claimed);
           if (status === 'applied' || status === 'duplicate') return undefined;
 
-          const original = await findAppliedCopy(tx, hash, id);
           if (original) {
             const duplicate: Hl7Outcome = {
               ...known,
@@ -261,9 +267,9 @@ export class Hl7Processor {
           return applied;
         },
         {
-          // The row and hash locks open the transaction, and the outcome closes it: each
-          // travels with BEGIN or COMMIT instead of costing a round trip of its own.
-          begin: lockHl7MessageStatement(id, hash),
+          // The locks and the look for a copy open the transaction, and the outcome closes
+          // it: they travel with BEGIN or COMMIT instead of costing round trips of their own.
+          begin: claimHl7MessageStatements(id, hash),
           commitWith: (result) => result && hl7OutcomeStatement(id, result),
         },
       );
