@@ -380,6 +380,8 @@ export interface FeedEncounterState {
   status: 'planned' | 'in_progress' | 'finished' | 'cancelled';
   class: string;
   patientId: string;
+  departmentId: number | null;
+  expectedDischargeAt: Date | null;
   /** The bed of the current (open) stay, if any. */
   bedId: number | null;
   /** The latest start or end of a (not cancelled) stay: when the visit last changed beds. */
@@ -404,6 +406,7 @@ export async function lockEncounterState(
         };
   const { rows } = await tx.query<FeedEncounterState>(
     `SELECT e.id, e.status::text AS status, e.class::text AS class, e.patient_id AS "patientId",
+            e.department_id AS "departmentId", e.expected_discharge_at AS "expectedDischargeAt",
             (SELECT s.bed_id FROM bed_stay s
               WHERE s.encounter_id = e.id AND NOT s.cancelled AND s.end_at IS NULL
               LIMIT 1) AS "bedId",

@@ -137,11 +137,15 @@ async function applyVisit(tx: Tx, plan: VisitPlan, context: ApplyContext, result
       })
     : undefined;
   if (createsVisit.has(action)) {
-    await updateEncounterDetails(tx, encounter.id, {
+    const details = {
       class: classFor(action, visit.encounterClass),
       departmentId: location?.departmentId ?? null,
       expectedDischargeAt: visit.expectedDischargeAt,
-    });
+    };
+    // Most messages repeat what the visit already says: no write (and no round trip) then.
+    if (changesDetails(encounter, details)) {
+      await updateEncounterDetails(tx, encounter.id, details);
+    }
   }
   const bedId = location?.bedId ?? null;
   const at = plan.at;
@@ -261,6 +265,23 @@ async function applyMerge(tx: Tx, plan: MergePlan, context: ApplyContext, result
         : 'prior identifier unknown here: kept as an alias of the surviving patient',
     );
   }
+}
+
+/** Whether updateEncounterDetails would change anything (it keeps what a null leaves out). */
+function changesDetails(
+  encounter: FeedEncounterState,
+  details: {
+    class: string | null;
+    departmentId: number | null;
+    expectedDischargeAt: Date | null;
+  },
+) {
+  return (
+    (details.class !== null && details.class !== encounter.class) ||
+    (details.departmentId !== null && details.departmentId !== encounter.departmentId) ||
+    (details.expectedDischargeAt !== null &&
+      details.expectedDischargeAt.getTime() !== encounter.expectedDischargeAt?.getTime())
+  );
 }
 
 /** Actions that move a patient into, between or out of beds. */
