@@ -450,20 +450,39 @@ export async function findBedByCode(db: Queryable, code: string) {
   return rows[0]?.id;
 }
 
-/** The department and the bed PV1-3 names, in one round trip; undefined where unknown. */
-export async function findLocationIds(
+/**
+ * What a visit message looks up before it locks anything, in one round trip: the patient
+ * its identifier names (as findPatientByIdentifier, A40 aliases first) and the department
+ * and bed of PV1-3. Undefined where unknown.
+ */
+export async function findFeedContext(
   db: Queryable,
-  departmentCode: string,
-  bedCode: string | null,
-): Promise<{ departmentId: number | undefined; bedId: number | undefined }> {
-  const { rows } = await db.query<{ departmentId: number | null; bedId: number | null }>(
-    `SELECT (SELECT id FROM department WHERE code = $1) AS "departmentId",
-            (SELECT id FROM bed WHERE code = $2) AS "bedId"`,
-    [clean(departmentCode), bedCode === null ? null : clean(bedCode)],
+  patient: { authority: string; mrn: string },
+  location: { departmentCode: string; bedCode: string | null } | null,
+) {
+  const { rows } = await db.query<{
+    patientId: string | null;
+    departmentId: number | null;
+    bedId: number | null;
+  }>(
+    `SELECT coalesce(
+              (SELECT patient_id FROM hl7_patient_alias WHERE authority = $1 AND mrn = $2),
+              (SELECT patient_id FROM patient_identity WHERE authority = $1 AND mrn = $2))
+              AS "patientId",
+            (SELECT id FROM department WHERE code = $3) AS "departmentId",
+            (SELECT id FROM bed WHERE code = $4) AS "bedId"`,
+    [
+      patient.authority,
+      clean(patient.mrn),
+      location ? clean(location.departmentCode) : null,
+      location?.bedCode ? clean(location.bedCode) : null,
+    ],
   );
+  const row = rows[0];
   return {
-    departmentId: rows[0]?.departmentId ?? undefined,
-    bedId: rows[0]?.bedId ?? undefined,
+    patientId: row?.patientId ?? undefined,
+    departmentId: row?.departmentId ?? undefined,
+    bedId: row?.bedId ?? undefined,
   };
 }
 

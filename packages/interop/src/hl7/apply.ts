@@ -6,7 +6,7 @@ import {
   ensurePatient,
   ensureRoom,
   findEncounterBySource,
-  findLocationIds,
+  findFeedContext,
   findPatientByIdentifier,
   getSite,
   lockEncounterState,
@@ -112,10 +112,12 @@ async function applyVisit(tx: Tx, plan: VisitPlan, context: ApplyContext, result
   const { action, visit } = plan;
   const run = (command: Command) => runCommand(tx, command, context, result);
 
-  // Load: the patient, the visit, the bed.
-  const patientId = createsVisit.has(action)
-    ? await resolvePatient(tx, plan.patient)
-    : await findPatientByIdentifier(tx, plan.patient.authority, plan.patient.mrn);
+  // Load: the patient, the visit, the bed (one lookup serves the patient, the new visit's
+  // department and the bed it goes to).
+  const known = await findFeedContext(tx, plan.patient, plan.location);
+  const patientId =
+    known.patientId ??
+    (createsVisit.has(action) ? await ensurePatient(tx, plan.patient) : undefined);
   if (patientId) result.patientIds.push(patientId);
   if (action === 'update' && patientId) {
     await updatePatientIdentity(tx, patientId, plan.patient);
@@ -125,14 +127,10 @@ async function applyVisit(tx: Tx, plan: VisitPlan, context: ApplyContext, result
     note(result, 'no visit number (PV1-19 or PID-18): patient recorded, no visit');
     return;
   }
-  // One lookup serves both the new visit's department and the bed it goes to.
-  const known = plan.location
-    ? await findLocationIds(tx, plan.location.departmentCode, plan.location.bedCode)
-    : undefined;
-  const encounter = await resolveEncounter(tx, visit, action, patientId, known?.departmentId);
+  const encounter = await resolveEncounter(tx, visit, action, patientId, known.departmentId);
   result.encounterIds.push(encounter.id);
   const location = plan.location
-    ? await resolveLocation(tx, plan.location, known!, plan.at, {
+    ? await resolveLocation(tx, plan.location, known, plan.at, {
         create: placesInBed.has(action),
       })
     : undefined;
