@@ -466,9 +466,11 @@ try {
       `${product.roundTripsPerMessage.toFixed(2)}`,
   );
   console.log('audited: every applied message, before its ACK (packages/audit AuditWriter)');
+  const received = [...new Set(product.boards?.received)].join('/');
+  const boardFailure = product.boards?.failure ? `; FAILED: ${product.boards.failure}` : '';
   console.log(
-    `boards: ${boardCount} on /board-stream, each received ${[...new Set(product.boards?.received)].join('/')} ` +
-      `of ${product.boards?.events} events${product.boards?.failure ? `; FAILED: ${product.boards.failure}` : ''}`,
+    `boards: ${boardCount} on /board-stream, each received ${received} ` +
+      `of ${product.boards?.events} events${boardFailure}`,
   );
   console.log(`stored outcomes: ${JSON.stringify(product.outcomes)}; load ${load()}`);
   console.log(

@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 describe('HL7 outcome sent with COMMIT', () => {
-  it('stores what the message said byte for byte, quotes, backslashes and "$2" included', async () => {
+  it('stores what the message said as sent: quotes, backslashes, "$2" and all', async () => {
     const [id] = await insertHl7Raw(test.db, [
       { raw: Buffer.from('MSH|^~\\&|x'), peer: 'test', payloadHash: "h'ash\\" },
     ]);
