@@ -1,4 +1,4 @@
-import { inlineParams, type Queryable, type Tx } from './pool.ts';
+import { inlineParams, queryStatements, type Queryable, type Tx } from './pool.ts';
 
 // Repositories for the HL7 v2 feed (packages/interop/src/hl7, docs/hl7.md).
 
@@ -404,18 +404,26 @@ export async function lockEncounterState(
           sql: 'e.source_system = $1 AND e.source_ref = $2',
           params: [encounter.sourceSystem, clean(encounter.sourceRef)],
         };
-  const { rows } = await tx.query<FeedEncounterState>(
-    `SELECT e.id, e.status::text AS status, e.class::text AS class, e.patient_id AS "patientId",
-            e.department_id AS "departmentId", e.expected_discharge_at AS "expectedDischargeAt",
-            (SELECT s.bed_id FROM bed_stay s
-              WHERE s.encounter_id = e.id AND NOT s.cancelled AND s.end_at IS NULL
-              LIMIT 1) AS "bedId",
-            (SELECT max(greatest(s.start_at, s.end_at)) FROM bed_stay s
-              WHERE s.encounter_id = e.id AND NOT s.cancelled) AS "lastBedChangeAt"
-       FROM encounter e WHERE ${where.sql} FOR UPDATE`,
-    where.params,
-  );
-  return rows[0];
+  // Lock first, then read the stays in a statement of its own (one round trip for both): a
+  // statement reads what had committed when it began, so stays read by the locking statement
+  // itself would miss what the transaction it waited for wrote, such as a transfer of this
+  // visit on another connection.
+  const [, state] = await queryStatements(tx, [
+    inlineParams(`SELECT e.id FROM encounter e WHERE ${where.sql} FOR UPDATE`, where.params),
+    inlineParams(
+      `SELECT e.id, e.status::text AS status, e.class::text AS class,
+              e.patient_id AS "patientId", e.department_id AS "departmentId",
+              e.expected_discharge_at AS "expectedDischargeAt",
+              (SELECT s.bed_id FROM bed_stay s
+                WHERE s.encounter_id = e.id AND NOT s.cancelled AND s.end_at IS NULL
+                LIMIT 1) AS "bedId",
+              (SELECT max(greatest(s.start_at, s.end_at)) FROM bed_stay s
+                WHERE s.encounter_id = e.id AND NOT s.cancelled) AS "lastBedChangeAt"
+         FROM encounter e WHERE ${where.sql}`,
+      where.params,
+    ),
+  ]);
+  return state?.rows[0] as FeedEncounterState | undefined;
 }
 
 /** Encounter fields a feed keeps current that no bed command governs (A06, A07, A08). */
