@@ -3,6 +3,8 @@
  * stream) and the MLLP listener as apps/server/src/main.ts starts them, on one pool, with the
  * audit writer of packages/audit (the feed audits each applied message before its ACK).
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 
 import { AuditWriter } from '@medaxis/audit';
@@ -16,6 +18,19 @@ if (!databaseUrl || !process.send) throw new Error('run by bench/hl7-throughput.
 
 const log = createLogger('warn', process.stderr);
 const db = createDb(databaseUrl, { max: 20 });
+// Round trips on the pool (one per query call, a multi-statement text counting one): the
+// figure the HL7 pipeline's cost follows on this machine, and one the machine's load does not
+// change. The hub's LISTEN connection is not in the pool.
+let roundTrips = 0;
+db.on('connect', (client) => {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  Object.assign(client, {
+    query: (...args: unknown[]) => {
+      roundTrips++;
+      return query(...args);
+    },
+  });
+});
 const { roles, policies } = loadPolicyConfig(join(repoRoot, 'config'));
 const { app, boardStream } = await buildServer({ db, roles, policies, databaseUrl, log });
 await app.listen({ port: 0, host: '127.0.0.1' });
@@ -32,10 +47,36 @@ const mllp = await startMllpListener({
   processor: { audit },
 });
 
-process.on('message', (message: { type: string }) => {
+// A CPU profile of the measured phases only (not start-up), when the driver asks for one.
+const inspector = new Session();
+const profile = async (message: { type: string; file?: string }) => {
+  if (message.type === 'profile-start') {
+    inspector.connect();
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.start');
+    process.send!({ type: 'profiling' });
+  }
+  if (message.type === 'profile-stop' && message.file) {
+    const { profile } = await inspector.post('Profiler.stop');
+    writeFileSync(message.file, JSON.stringify(profile));
+    inspector.disconnect();
+    process.send!({ type: 'profiled', file: message.file });
+  }
+};
+
+process.on('message', (message: { type: string; file?: string }) => {
+  profile(message).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
   if (message.type === 'cpu') {
     const { user, system } = process.cpuUsage();
-    process.send!({ type: 'cpu', micros: user + system, sockets: boardStream.socketCount });
+    process.send!({
+      type: 'cpu',
+      micros: user + system,
+      roundTrips,
+      sockets: boardStream.socketCount,
+    });
   }
   if (message.type === 'stop') {
     void (async () => {

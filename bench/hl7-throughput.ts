@@ -3,10 +3,16 @@
  * and ACK latency, for the product against a floor measured in the same run (a bare MLLP
  * server that answers AA at once, bench/hl7-floor.ts). See docs/benchmarks.md.
  *
- *   npm run bench:hl7 [-- --connections 16 --window 4 --seconds 20 --rate 1000 --boards 10]
+ *   npm run bench:hl7 [-- --connections 16 --window 4 --seconds 20 --rate 1000 --boards 10
+ *                         --backlog 64 --profile /tmp/hl7-server.cpuprofile]
  *
  * Two phases per server: closed loop (every connection keeps `window` messages in flight: the
- * most it sustains) and open loop at `rate` messages/s (the ACK latency at the target).
+ * most it sustains) and open loop at `rate` messages/s (the ACK latency at the target). A
+ * server that cannot keep up with the open loop is not waited on forever: each connection
+ * holds at most `backlog` unanswered messages, further sends are skipped and counted, and the
+ * phase reports what was acknowledged within it and the backlog left at its end.
+ * `--profile file` writes a CPU profile of the product server over both phases (it slows the
+ * server, so not for figures).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -35,6 +41,8 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '1000' },
     boards: { type: 'string', default: '10' },
     slots: { type: 'string', default: '8' },
+    backlog: { type: 'string', default: '64' },
+    profile: { type: 'string' },
   },
 });
 const connections = Number(args.connections);
@@ -44,6 +52,7 @@ const warmup = Number(args.warmup);
 const rate = Number(args.rate);
 const boardCount = Number(args.boards);
 const slots = Number(args.slots);
+const backlog = Number(args.backlog);
 
 // ---- the feed: per connection, visits in `slots` bed pairs, each A01 → A02 → A08 → A03 -------
 
@@ -52,6 +61,8 @@ const events = ['A01', 'A02', 'A08', 'A03'] as const;
 /** One connection's endless, valid ADT stream over its own beds. */
 class Feed {
   private sequence = 0;
+  /** Messages built so far that move a patient (A01, A02, A03): one board event each. */
+  moves = 0;
   private readonly steps = Array.from({ length: slots }, () => 0);
   private readonly visits = Array.from({ length: slots }, () => 0);
 
@@ -65,6 +76,7 @@ class Feed {
     const slot = n % slots;
     const event = events[this.steps[slot]! % events.length]!;
     if (event === 'A01') this.visits[slot]! += 1;
+    if (event !== 'A08') this.moves++;
     this.steps[slot]! += 1;
     const visit = `L${this.lane}S${slot}V${this.visits[slot]}`;
     // Strictly increasing event times per connection, all in the past.
@@ -102,12 +114,22 @@ async function seedBeds(db: Db, since: Date) {
 // ---- measuring -------------------------------------------------------------------------------
 
 interface PhaseResult {
+  /** Every message sent in the phase, warm-up and drain included (for CPU per message). */
+  sent: number;
+  /** Messages whose ACK was measured (sent within the phase, answered at any time). */
   messages: number;
+  /** ACKs received within the phase per second of the phase. */
   perSecond: number;
   p50: number;
   p99: number;
   max: number;
   notAa: number;
+  /** Sends that failed (connection lost, no answer in time): the run fails then. */
+  failed: number;
+  /** Open loop only: sends skipped because the connection's backlog was full. */
+  skipped: number;
+  /** Open loop only: messages sent but not yet answered when the phase ended. */
+  backlogAtEnd: number;
 }
 
 function percentile(sorted: number[], p: number) {
@@ -115,15 +137,25 @@ function percentile(sorted: number[], p: number) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-function summarize(latencies: number[], notAa: number, durationMs: number): PhaseResult {
+function summarize(
+  latencies: number[],
+  counts: Pick<PhaseResult, 'sent' | 'notAa' | 'failed' | 'skipped' | 'backlogAtEnd'> & {
+    ackedInPhase: number;
+    durationMs: number;
+  },
+): PhaseResult {
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
+    sent: counts.sent,
     messages: latencies.length,
-    perSecond: (latencies.length * 1000) / durationMs,
+    perSecond: (counts.ackedInPhase * 1000) / counts.durationMs,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     max: sorted.at(-1) ?? Number.NaN,
-    notAa: notAa,
+    notAa: counts.notAa,
+    failed: counts.failed,
+    skipped: counts.skipped,
+    backlogAtEnd: counts.backlogAtEnd,
   };
 }
 
@@ -136,17 +168,23 @@ async function closedLoop(clients: MllpClient[], feeds: Feed[]): Promise<PhaseRe
   const until = measureFrom + seconds * 1000;
   const latencies: number[] = [];
   let notAa = 0;
+  let failed = 0;
+  let sent = 0;
   await Promise.all(
     clients.map(async (client, lane) => {
       const inflight = new Set<Promise<void>>();
-      while (nowMs() < until) {
+      while (nowMs() < until && failed === 0) {
         while (inflight.size < windowSize) {
           const sentAt = nowMs();
-          const done = client.send(feeds[lane]!.next()).then((ack) => {
-            if (sentAt < measureFrom || sentAt >= until) return;
-            latencies.push(nowMs() - sentAt);
-            if (readAck(ack).code !== 'AA') notAa++;
-          });
+          sent++;
+          const done = client.send(feeds[lane]!.next()).then(
+            (ack) => {
+              if (sentAt < measureFrom || sentAt >= until) return;
+              latencies.push(nowMs() - sentAt);
+              if (readAck(ack).code !== 'AA') notAa++;
+            },
+            () => void failed++,
+          );
           inflight.add(done);
           void done.finally(() => inflight.delete(done));
         }
@@ -155,33 +193,75 @@ async function closedLoop(clients: MllpClient[], feeds: Feed[]): Promise<PhaseRe
       await Promise.all(inflight);
     }),
   );
-  return summarize(latencies, notAa, seconds * 1000);
+  // Sent and answered within the measured window: the closed loop's own backlog is tiny.
+  return summarize(latencies, {
+    sent,
+    notAa,
+    failed,
+    skipped: 0,
+    backlogAtEnd: 0,
+    ackedInPhase: latencies.length,
+    durationMs: seconds * 1000,
+  });
 }
 
-/** `rate` messages per second, spread over the connections in turn, for `seconds`. */
+/**
+ * `rate` messages per second, spread over the connections in turn, for `seconds`. A connection
+ * already holding `backlog` unanswered messages skips its turn (counted): an interface engine
+ * also stops sending when its peer stops answering, and an unbounded queue would only measure
+ * how long the queue is. Throughput is what was acknowledged within the phase; the backlog
+ * left is drained afterwards (its latencies count) so the checks see every message.
+ */
 async function openLoop(clients: MllpClient[], feeds: Feed[]): Promise<PhaseResult> {
   const start = nowMs();
+  const end = start + seconds * 1000;
   const total = rate * seconds;
   const latencies: number[] = [];
   const pending: Promise<void>[] = [];
+  const inflight = clients.map(() => 0);
   let notAa = 0;
+  let failed = 0;
+  let skipped = 0;
+  let ackedInPhase = 0;
+  let offered = 0;
   let sent = 0;
-  while (sent < total) {
+  while (offered < total && failed === 0) {
     const due = Math.min(total, Math.floor(((nowMs() - start) * rate) / 1000));
-    for (; sent < due; sent++) {
-      const lane = sent % clients.length;
+    for (; offered < due; offered++) {
+      const lane = offered % clients.length;
+      if (inflight[lane]! >= backlog) {
+        skipped++;
+        continue;
+      }
+      inflight[lane]! += 1;
+      sent++;
       const sentAt = nowMs();
       pending.push(
-        clients[lane]!.send(feeds[lane]!.next()).then((ack) => {
-          latencies.push(nowMs() - sentAt);
-          if (readAck(ack).code !== 'AA') notAa++;
-        }),
+        clients[lane]!.send(feeds[lane]!.next()).then(
+          (ack) => {
+            const at = nowMs();
+            inflight[lane]! -= 1;
+            latencies.push(at - sentAt);
+            if (at <= end) ackedInPhase++;
+            if (readAck(ack).code !== 'AA') notAa++;
+          },
+          () => void failed++,
+        ),
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
+  const backlogAtEnd = inflight.reduce((sum, count) => sum + count, 0);
   await Promise.all(pending);
-  return summarize(latencies, notAa, nowMs() - start);
+  return summarize(latencies, {
+    sent,
+    notAa,
+    failed,
+    skipped,
+    backlogAtEnd,
+    ackedInPhase,
+    durationMs: seconds * 1000,
+  });
 }
 
 // ---- processes -------------------------------------------------------------------------------
@@ -226,6 +306,10 @@ interface RunResult {
   closed: PhaseResult;
   open: PhaseResult;
   cpuMsPerMessage: number;
+  /** Queries the product server's pool sent per message (0 for the floor, which has none). */
+  roundTripsPerMessage: number;
+  /** Board events the messages sent should have produced (one per A01, A02, A03). */
+  expectedEvents: number;
   boards?: { received: number[]; events: number; failure: string | null };
   outcomes?: Record<string, number>;
 }
@@ -261,17 +345,26 @@ async function run(kind: 'floor' | 'product', databaseUrl: string, db: Db): Prom
   const start = Date.now() - (kind === 'floor' ? 40 : 20) * 3_600_000;
   const feeds = clients.map((_, lane) => new Feed(lane, start + lane));
 
-  const cpuBefore = await ask<{ micros: number }>(child, 'cpu', 'cpu');
+  const profile = kind === 'product' ? args.profile : undefined;
+  if (profile) await ask(child, 'profile-start', 'profiling');
+  const cpuBefore = await ask<{ micros: number; roundTrips?: number }>(child, 'cpu', 'cpu');
   const closed = await closedLoop(clients, feeds);
   const open = await openLoop(clients, feeds);
-  const cpuAfter = await ask<{ micros: number }>(child, 'cpu', 'cpu');
+  const cpuAfter = await ask<{ micros: number; roundTrips?: number }>(child, 'cpu', 'cpu');
+  if (profile) {
+    child.send({ type: 'profile-stop', file: profile });
+    await once(child, 'message');
+    console.log(`cpu profile of the product server: ${profile}`);
+  }
   await Promise.all(clients.map((client) => client.close()));
 
   const result: RunResult = {
     closed,
     open,
-    cpuMsPerMessage:
-      (cpuAfter.micros - cpuBefore.micros) / 1000 / (closed.messages + open.messages),
+    cpuMsPerMessage: (cpuAfter.micros - cpuBefore.micros) / 1000 / (closed.sent + open.sent),
+    roundTripsPerMessage:
+      ((cpuAfter.roundTrips ?? 0) - (cpuBefore.roundTrips ?? 0)) / (closed.sent + open.sent),
+    expectedEvents: feeds.reduce((sum, feed) => sum + feed.moves, 0),
   };
   if (boards) {
     // Every event the feed committed must reach every board.
@@ -301,6 +394,40 @@ async function run(kind: 'floor' | 'product', databaseUrl: string, db: Db): Prom
   return result;
 }
 
+/**
+ * What must hold whatever the throughput: every message answered AA and stored as applied,
+ * and every event of the feed on every board, once, in id order (the boards check the order).
+ */
+function checkRun(floor: RunResult, product: RunResult): string[] {
+  const failures: string[] = [];
+  for (const [name, result] of [
+    ['floor', floor],
+    ['product', product],
+  ] as const) {
+    const failed = result.closed.failed + result.open.failed;
+    const notAa = result.closed.notAa + result.open.notAa;
+    if (failed > 0) failures.push(`${name}: ${failed} message(s) got no answer`);
+    if (notAa > 0) failures.push(`${name}: ${notAa} answer(s) other than AA`);
+  }
+  const sent = product.closed.sent + product.open.sent;
+  const applied = product.outcomes?.applied ?? 0;
+  const stored = Object.values(product.outcomes ?? {}).reduce((sum, count) => sum + count, 0);
+  if (applied !== sent || stored !== sent) {
+    failures.push(`stored outcomes: ${applied} applied of ${stored} stored, ${sent} sent`);
+  }
+  const boards = product.boards;
+  if (!boards) failures.push('no board report');
+  else {
+    if (boards.failure) failures.push(`boards: ${boards.failure}`);
+    if (boards.events !== product.expectedEvents) {
+      failures.push(`events: ${boards.events} committed, ${product.expectedEvents} expected`);
+    }
+    const short = boards.received.filter((count) => count !== boards.events).length;
+    if (short > 0) failures.push(`boards: ${short} did not receive all ${boards.events} events`);
+  }
+  return failures;
+}
+
 // ---- main ------------------------------------------------------------------------------------
 
 const database = await createTestDatabase('bench_hl7');
@@ -317,10 +444,12 @@ try {
   const row = (name: string, r: PhaseResult) =>
     `${name.padEnd(28)} ${r.perSecond.toFixed(0).padStart(8)} ` +
     `${r.p50.toFixed(1).padStart(7)} ${r.p99.toFixed(1).padStart(7)} ` +
-    `${r.max.toFixed(1).padStart(8)} ${String(r.notAa).padStart(6)}`;
+    `${r.max.toFixed(1).padStart(8)} ${String(r.notAa).padStart(6)} ` +
+    `${String(r.skipped).padStart(7)} ${String(r.backlogAtEnd).padStart(7)}`;
   console.log(
     `\n${'path'.padEnd(28)} ${'msg/s'.padStart(8)} ${'p50 ms'.padStart(7)} ` +
-      `${'p99 ms'.padStart(7)} ${'max ms'.padStart(8)} ${'not AA'.padStart(6)}`,
+      `${'p99 ms'.padStart(7)} ${'max ms'.padStart(8)} ${'not AA'.padStart(6)} ` +
+      `${'skipped'.padStart(7)} ${'backlog'.padStart(7)}`,
   );
   console.log(row('floor, closed loop', floor.closed));
   console.log(row('product, closed loop', product.closed));
@@ -333,16 +462,30 @@ try {
   );
   console.log(
     `server CPU per message: product ${product.cpuMsPerMessage.toFixed(2)} ms, ` +
-      `floor ${floor.cpuMsPerMessage.toFixed(3)} ms`,
+      `floor ${floor.cpuMsPerMessage.toFixed(3)} ms; database round trips per message: ` +
+      `${product.roundTripsPerMessage.toFixed(2)}`,
   );
   console.log('audited: every applied message, before its ACK (packages/audit AuditWriter)');
+  const received = [...new Set(product.boards?.received)].join('/');
+  const boardFailure = product.boards?.failure ? `; FAILED: ${product.boards.failure}` : '';
   console.log(
-    `boards: ${boardCount} on /board-stream, each received ${[...new Set(product.boards?.received)].join('/')} ` +
-      `of ${product.boards?.events} events${product.boards?.failure ? `; FAILED: ${product.boards.failure}` : ''}`,
+    `boards: ${boardCount} on /board-stream, each received ${received} ` +
+      `of ${product.boards?.events} events${boardFailure}`,
   );
   console.log(`stored outcomes: ${JSON.stringify(product.outcomes)}; load ${load()}`);
-  const target = product.open.perSecond >= rate * 0.98 && product.closed.perSecond >= rate;
+  console.log(
+    `msg/s: ACKs received within the phase per second; skipped: open-loop sends not made ` +
+      `because the connection already had ${backlog} unanswered; backlog: unanswered at the ` +
+      `end of the phase (then drained; their latencies count)`,
+  );
+  const failures = checkRun(floor, product);
+  for (const failure of failures) console.log(`FAILED: ${failure}`);
+  const target =
+    product.open.perSecond >= rate * 0.98 &&
+    product.open.skipped === 0 &&
+    product.closed.perSecond >= rate;
   console.log(`target ≥ ${rate}/s sustained: ${target ? 'met' : 'MISSED'}`);
+  if (failures.length > 0) process.exitCode = 1;
 } finally {
   await database.drop();
 }

@@ -156,9 +156,14 @@ class Connection {
     this.working = (async () => {
       while (this.queue.length > 0) {
         const frames = this.queue.splice(0);
-        let results;
         try {
-          results = await this.processor.receive(frames, this.peer);
+          // Each ACK leaves as soon as its frame is done, in order, not after the whole round.
+          await this.processor.receive(frames, this.peer, (result) => {
+            for (const message of result.messages) logOutcome(this.log, message, 'mllp');
+            if (this.socket.writable) {
+              this.socket.write(encodeMllpFrame(Buffer.from(result.ack, 'utf8')));
+            }
+          });
         } catch (error) {
           // Not stored, or stored but not audited: not answered. Drop the connection; the
           // sender resends (an applied message is then acknowledged as a duplicate).
@@ -166,12 +171,6 @@ class Connection {
           this.queue.length = 0;
           this.socket.destroy();
           return;
-        }
-        for (const result of results) {
-          for (const message of result.messages) logOutcome(this.log, message, 'mllp');
-          if (this.socket.writable) {
-            this.socket.write(encodeMllpFrame(Buffer.from(result.ack, 'utf8')));
-          }
         }
       }
     })().finally(() => {

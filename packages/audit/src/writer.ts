@@ -1,4 +1,4 @@
-import type { Db, Tx } from '@medaxis/db';
+import { inlineParams, queryStatements, type Db, type Tx } from '@medaxis/db';
 
 import { canonicalRow, chainHash, type AuditRecord } from './canonical.ts';
 import { normalizeEvent, sortedUnique, type AuditEvent, type PendingRecord } from './event.ts';
@@ -114,9 +114,18 @@ export class AuditWriter {
   async #write(batch: readonly PendingRecord[]): Promise<AuditReceipt[]> {
     const client = await this.#db.connect();
     try {
-      await client.query('BEGIN');
-      const records = await resolveEncounters(client, batch);
-      const rows = await appendRecords(client, records);
+      // BEGIN, the patients of the batch's encounters and the chain head's lock share one
+      // round trip, the rows and the head's move another: a flush is three with COMMIT.
+      const encounterIds = [...new Set(batch.flatMap((pending) => pending.encounterIds))];
+      const [, head, patients] = await queryStatements(client, [
+        'BEGIN',
+        lockHeadStatement,
+        ...(encounterIds.length > 0
+          ? [inlineParams(encounterPatientsStatement, [encounterIds])]
+          : []),
+      ]);
+      const records = withEncounterPatients(batch, patients?.rows ?? []);
+      const rows = await appendAfterHead(client, head!.rows[0], records);
       await client.query('COMMIT');
       this.flushes++;
       this.#mirror?.rows(rows);
@@ -130,19 +139,18 @@ export class AuditWriter {
   }
 }
 
-/** Adds the patients of the encounters events named, with one query for the whole batch. */
-async function resolveEncounters(
-  tx: Tx,
+const encounterPatientsStatement = `
+  SELECT id::text AS id, patient_id::text AS "patientId"
+    FROM encounter WHERE id = ANY($1::uuid[])`;
+
+/** Adds the patients of the encounters events named (read for the whole batch at once). */
+function withEncounterPatients(
   batch: readonly PendingRecord[],
-): Promise<Omit<AuditRecord, 'id'>[]> {
-  const encounterIds = [...new Set(batch.flatMap((pending) => pending.encounterIds))];
-  if (encounterIds.length === 0) return batch.map((pending) => pending.record);
-  const { rows } = await tx.query<{ id: string; patientId: string }>(
-    `SELECT id::text AS id, patient_id::text AS "patientId"
-       FROM encounter WHERE id = ANY($1::uuid[])`,
-    [encounterIds],
+  rows: readonly unknown[],
+): Omit<AuditRecord, 'id'>[] {
+  const patientOf = new Map(
+    (rows as { id: string; patientId: string }[]).map((row) => [row.id, row.patientId]),
   );
-  const patientOf = new Map(rows.map((row) => [row.id, row.patientId]));
   return batch.map(({ record, encounterIds: ids }) => {
     if (ids.length === 0) return record;
     const patients = ids.flatMap((id) => patientOf.get(id) ?? []);
@@ -159,12 +167,23 @@ export async function appendRecords(
   tx: Tx,
   records: readonly Omit<AuditRecord, 'id'>[],
 ): Promise<(AuditRecord & { hash: Buffer })[]> {
-  const head = await tx.query<{ lastId: string; lastHash: Buffer }>(
-    `SELECT last_id::text AS "lastId", last_hash AS "lastHash"
-       FROM audit_head WHERE id = 1 FOR UPDATE`,
-  );
-  let id = BigInt(head.rows[0]!.lastId);
-  let previous = head.rows[0]!.lastHash;
+  const head = await tx.query(lockHeadStatement);
+  return appendAfterHead(tx, head.rows[0], records);
+}
+
+const lockHeadStatement = `
+  SELECT last_id::text AS "lastId", last_hash AS "lastHash"
+    FROM audit_head WHERE id = 1 FOR UPDATE`;
+
+/** appendRecords once the head is locked and read; the rows and the head's move: one trip. */
+async function appendAfterHead(
+  tx: Tx,
+  headRow: unknown,
+  records: readonly Omit<AuditRecord, 'id'>[],
+): Promise<(AuditRecord & { hash: Buffer })[]> {
+  const head = headRow as { lastId: string; lastHash: Buffer };
+  let id = BigInt(head.lastId);
+  let previous = head.lastHash;
   const rows = records.map((record) => {
     id += 1n;
     const row = { id: id.toString(), ...record };
@@ -172,9 +191,11 @@ export async function appendRecords(
     return { ...row, hash: previous };
   });
 
+  if (rows.length === 0) return rows;
   const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
   await tx.query(
-    `INSERT INTO audit_event (id, at, source, operation, action, actor_kind, actor_id, roles,
+    `WITH inserted AS (
+     INSERT INTO audit_event (id, at, source, operation, action, actor_kind, actor_id, roles,
                               device_id, purpose, resource_type, resource_id, patient_ids,
                               outcome, reason, request_id, client_address, hash)
      SELECT id, at, source, operation, action, actor_kind, actor_id, roles::text[], device_id,
@@ -186,7 +207,8 @@ export async function appendRecords(
                    $17::text[], $18::bytea[])
          AS r(id, at, source, operation, action, actor_kind, actor_id, roles, device_id,
               purpose, resource_type, resource_id, patient_ids, outcome, reason, request_id,
-              client_address, hash)`,
+              client_address, hash))
+     UPDATE audit_head SET last_id = $19, last_hash = $20 WHERE id = 1`,
     [
       column((row) => row.id),
       column((row) => row.at),
@@ -208,14 +230,10 @@ export async function appendRecords(
       column((row) => row.requestId),
       column((row) => row.clientAddress),
       column((row) => row.hash),
-    ],
-  );
-  if (rows.length > 0) {
-    await tx.query(`UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1`, [
       id.toString(),
       previous,
-    ]);
-  }
+    ],
+  );
   return rows;
 }
 

@@ -1,6 +1,6 @@
 import type { BedStatus } from '@medaxis/domain';
 
-import type { Queryable } from './pool.ts';
+import { inlineParams, type Queryable } from './pool.ts';
 
 /**
  * What a board shows of one bed: minimal by design (DESIGN.md "Live board path" 4). No patient
@@ -40,13 +40,17 @@ const boardBedSelect = `
     JOIN department d ON d.id = r.department_id
     LEFT JOIN encounter e ON e.id = b.encounter_id`;
 
+const boardBedsById = `${boardBedSelect} WHERE b.id = ANY($1::int[]) ORDER BY b.id`;
+
 export async function loadBoardBeds(db: Queryable, bedIds: readonly number[]) {
   if (bedIds.length === 0) return [];
-  const { rows } = await db.query<BoardBedRow>(
-    `${boardBedSelect} WHERE b.id = ANY($1::int[]) ORDER BY b.id`,
-    [bedIds],
-  );
+  const { rows } = await db.query<BoardBedRow>(boardBedsById, [bedIds]);
   return rows;
+}
+
+/** loadBoardBeds as plain text, to run after other statements in one round trip. */
+export function boardBedsStatement(bedIds: readonly number[]): string {
+  return inlineParams(boardBedsById, [bedIds]);
 }
 
 /** Every bed of the site, or of one department, in display order. */

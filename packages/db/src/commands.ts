@@ -12,9 +12,11 @@ import {
   type World,
 } from '@medaxis/domain';
 
-import { loadBoardBeds, type BoardBedRow } from './board.ts';
+import type { QueryResult } from 'pg';
+
+import { boardBedsStatement, type BoardBedRow } from './board.ts';
 import { appendEvent } from './events.ts';
-import { withTransaction, type Db, type Tx } from './pool.ts';
+import { inlineParams, queryStatements, withTransaction, type Db, type Tx } from './pool.ts';
 
 export interface CommandContext {
   /** Where the command came from: ui, api, hl7, fhir, import:mimic, replay, simulator... */
@@ -64,19 +66,17 @@ export async function applyCommand(
   command: Command,
   context: Pick<CommandContext, 'source' | 'options'>,
 ): Promise<CommandResult> {
-  const world = await loadWorld(tx, command);
+  const { world, departmentOfBed } = await loadWorld(tx, command);
   const changes = decide(world, command, context.options);
 
-  await writeChanges(tx, changes).catch(translateConstraintError);
-
   const bedIds = touchedBeds(changes);
-  const beds = await loadBoardBeds(tx, bedIds);
+  const beds = await writeChanges(tx, changes, bedIds).catch(translateConstraintError);
   const encounterId = 'encounterId' in command ? command.encounterId : null;
   const eventId = await appendEvent(tx, {
     type: command.type,
     occurredAt: command.at,
     source: context.source,
-    departmentId: await departmentOf(tx, bedIds[0]),
+    departmentId: bedIds[0] === undefined ? null : (departmentOfBed.get(bedIds[0]) ?? null),
     bedId: bedIds[0] ?? null,
     encounterId,
     payload: { command, beds } satisfies BedEventPayload,
@@ -91,7 +91,10 @@ export async function applyCommand(
  * concurrent commands queue instead of deadlocking. Many admits into one bed serialize on the
  * bed row: the first wins, the others then see it occupied.
  */
-async function loadWorld(tx: Tx, command: Command): Promise<World> {
+async function loadWorld(
+  tx: Tx,
+  command: Command,
+): Promise<{ world: World; departmentOfBed: Map<number, number> }> {
   const encounterIds = [
     ...new Set(
       [
@@ -108,11 +111,11 @@ async function loadWorld(tx: Tx, command: Command): Promise<World> {
     // The last two stays cover every bed a transfer, discharge or cancel can touch.
     for (const stay of encounter.stays.slice(-2)) bedIds.add(stay.bedId);
   }
-  const beds = await loadBeds(
+  const { beds, departmentOfBed } = await loadBeds(
     tx,
     [...bedIds].sort((a, b) => a - b),
   );
-  return { beds, encounters };
+  return { world: { beds, encounters }, departmentOfBed };
 }
 
 async function loadEncounters(tx: Tx, ids: string[]): Promise<Map<string, EncounterState>> {
@@ -124,26 +127,25 @@ async function loadEncounters(tx: Tx, ids: string[]): Promise<Map<string, Encoun
     }
   }
 
-  const { rows } = await tx.query<{
-    id: string;
-    status: EncounterState['status'];
-    admittedAt: Date | null;
-    dischargedAt: Date | null;
-  }>(
-    `SELECT id, status::text AS status, admitted_at AS "admittedAt",
-            discharged_at AS "dischargedAt"
-       FROM encounter WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-    [ids],
-  );
-  const stays = await tx.query<StayState & { id: string }>(
-    `SELECT id::text AS id, encounter_id AS "encounterId", bed_id AS "bedId",
-            start_at AS "startAt", end_at AS "endAt", end_reason AS "endReason"
-       FROM bed_stay
-      WHERE encounter_id = ANY($1::uuid[]) AND NOT cancelled
-      ORDER BY start_at, id`,
-    [ids],
-  );
-  for (const row of rows) {
+  // Two statements in one round trip: the stays are read by a statement of their own, after
+  // the lock is granted, so they include what the transaction we waited for wrote.
+  const [locked, stays] = (await queryStatements(tx, [
+    inlineParams(
+      `SELECT id, status::text AS status, admitted_at AS "admittedAt",
+              discharged_at AS "dischargedAt"
+         FROM encounter WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      [ids],
+    ),
+    inlineParams(
+      `SELECT id::text AS id, encounter_id AS "encounterId", bed_id AS "bedId",
+              start_at AS "startAt", end_at AS "endAt", end_reason AS "endReason"
+         FROM bed_stay
+        WHERE encounter_id = ANY($1::uuid[]) AND NOT cancelled
+        ORDER BY start_at, id`,
+      [ids],
+    ),
+  ])) as [QueryResult<Omit<EncounterState, 'stays'>>, QueryResult<StayState & { id: string }>];
+  for (const row of locked.rows) {
     encounters.set(row.id, {
       ...row,
       stays: stays.rows.filter((stay) => stay.encounterId === row.id),
@@ -152,26 +154,40 @@ async function loadEncounters(tx: Tx, ids: string[]): Promise<Map<string, Encoun
   return encounters;
 }
 
-async function loadBeds(tx: Tx, ids: number[]): Promise<Map<number, BedState>> {
+/**
+ * Locks the beds and loads them, with the department of each: the event is filed under the
+ * department of the first bed it touches, read here rather than in a query of its own.
+ */
+async function loadBeds(tx: Tx, ids: number[]) {
   const beds = new Map<number, BedState>();
-  if (ids.length === 0) return beds;
+  const departmentOfBed = new Map<number, number>();
+  if (ids.length === 0) return { beds, departmentOfBed };
 
-  const { rows } = await tx.query<Omit<BedState, 'history'>>(
-    `SELECT id, status::text AS status, status_since AS since, status_reason AS reason,
-            encounter_id AS "encounterId", isolation
-       FROM bed WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE`,
-    [ids],
-  );
-  // The interval before the current one is all a cancel needs to restore.
-  const previous = await tx.query<BedStatusInterval & { bedId: number }>(
-    `SELECT DISTINCT ON (bed_id) bed_id AS "bedId", status::text AS status,
-            start_at AS since, reason, encounter_id AS "encounterId"
-       FROM bed_status_history
-      WHERE bed_id = ANY($1::int[]) AND end_at IS NOT NULL
-      ORDER BY bed_id, start_at DESC, id DESC`,
-    [ids],
-  );
-  for (const row of rows) {
+  // As for encounters: lock, then read the history in a statement of its own, one round trip.
+  const [locked, previous] = (await queryStatements(tx, [
+    inlineParams(
+      `SELECT b.id, b.status::text AS status, b.status_since AS since,
+              b.status_reason AS reason, b.encounter_id AS "encounterId", b.isolation,
+              r.department_id AS "departmentId"
+         FROM bed b JOIN room r ON r.id = b.room_id
+        WHERE b.id = ANY($1::int[]) ORDER BY b.id FOR UPDATE OF b`,
+      [ids],
+    ),
+    // The interval before the current one is all a cancel needs to restore.
+    inlineParams(
+      `SELECT DISTINCT ON (bed_id) bed_id AS "bedId", status::text AS status,
+              start_at AS since, reason, encounter_id AS "encounterId"
+         FROM bed_status_history
+        WHERE bed_id = ANY($1::int[]) AND end_at IS NOT NULL
+        ORDER BY bed_id, start_at DESC, id DESC`,
+      [ids],
+    ),
+  ])) as [
+    QueryResult<Omit<BedState, 'history'> & { departmentId: number }>,
+    QueryResult<BedStatusInterval & { bedId: number }>,
+  ];
+  for (const { departmentId, ...row } of locked.rows) {
+    departmentOfBed.set(row.id, departmentId);
     const before = previous.rows.find((interval) => interval.bedId === row.id);
     beds.set(row.id, {
       ...row,
@@ -187,99 +203,129 @@ async function loadBeds(tx: Tx, ids: number[]): Promise<Map<number, BedState>> {
         : [],
     });
   }
-  return beds;
+  return { beds, departmentOfBed };
 }
 
 // ---- write -----------------------------------------------------------------------------------
 
-async function writeChanges(tx: Tx, changes: readonly Change[]) {
+/**
+ * Writes the changes in order and reads the touched beds as boards show them, all in one
+ * round trip: each change is a statement of its own (as if sent one by one), and the first
+ * that fails abandons the rest, which the caller's rollback then undoes.
+ */
+async function writeChanges(
+  tx: Tx,
+  changes: readonly Change[],
+  bedIds: readonly number[],
+): Promise<BoardBedRow[]> {
+  const statements: string[] = [];
+  const restores: { bedId: number; statement: number }[] = [];
   for (const change of changes) {
     switch (change.kind) {
       case 'open-stay':
-        await tx.query(
-          `INSERT INTO bed_stay (encounter_id, bed_id, start_at) VALUES ($1, $2, $3)`,
-          [change.encounterId, change.bedId, change.at],
+        statements.push(
+          inlineParams(
+            `INSERT INTO bed_stay (encounter_id, bed_id, start_at) VALUES ($1, $2, $3)`,
+            [change.encounterId, change.bedId, change.at],
+          ),
         );
         break;
       case 'close-stay':
-        await tx.query(`UPDATE bed_stay SET end_at = $2, end_reason = $3 WHERE id = $1`, [
-          change.stayId,
-          change.at,
-          change.reason,
-        ]);
+        statements.push(
+          inlineParams(`UPDATE bed_stay SET end_at = $2, end_reason = $3 WHERE id = $1`, [
+            change.stayId,
+            change.at,
+            change.reason,
+          ]),
+        );
         break;
       case 'reopen-stay':
-        await tx.query(`UPDATE bed_stay SET end_at = NULL, end_reason = NULL WHERE id = $1`, [
-          change.stayId,
-        ]);
+        statements.push(
+          inlineParams(`UPDATE bed_stay SET end_at = NULL, end_reason = NULL WHERE id = $1`, [
+            change.stayId,
+          ]),
+        );
         break;
       case 'cancel-stay':
-        await tx.query(`UPDATE bed_stay SET cancelled = true WHERE id = $1`, [change.stayId]);
+        statements.push(
+          inlineParams(`UPDATE bed_stay SET cancelled = true WHERE id = $1`, [change.stayId]),
+        );
         break;
       case 'set-bed-status':
-        await tx.query(
-          `WITH closed AS (
-             UPDATE bed_status_history SET end_at = $4
-              WHERE bed_id = $1 AND end_at IS NULL),
-           opened AS (
-             INSERT INTO bed_status_history (bed_id, status, reason, encounter_id, start_at)
-             VALUES ($1, $2::bed_status, $3, $5, $4))
-           UPDATE bed SET status = $2::bed_status, status_reason = $3, status_since = $4,
-                          encounter_id = $5
-            WHERE id = $1`,
-          [change.bedId, change.status, change.reason, change.at, change.encounterId],
+        statements.push(
+          inlineParams(
+            `WITH closed AS (
+               UPDATE bed_status_history SET end_at = $4
+                WHERE bed_id = $1 AND end_at IS NULL),
+             opened AS (
+               INSERT INTO bed_status_history (bed_id, status, reason, encounter_id, start_at)
+               VALUES ($1, $2::bed_status, $3, $5, $4))
+             UPDATE bed SET status = $2::bed_status, status_reason = $3, status_since = $4,
+                            encounter_id = $5
+              WHERE id = $1`,
+            [change.bedId, change.status, change.reason, change.at, change.encounterId],
+          ),
         );
         break;
       case 'restore-bed-status':
-        await restoreBedStatus(tx, change.bedId);
+        statements.push(...restoreBedStatus(change.bedId));
+        restores.push({ bedId: change.bedId, statement: statements.length - 2 });
         break;
       case 'set-isolation':
-        await tx.query(`UPDATE bed SET isolation = $2 WHERE id = $1`, [
-          change.bedId,
-          change.isolation,
-        ]);
+        statements.push(
+          inlineParams(`UPDATE bed SET isolation = $2 WHERE id = $1`, [
+            change.bedId,
+            change.isolation,
+          ]),
+        );
         break;
       case 'update-encounter':
-        await tx.query(
-          `UPDATE encounter SET status = $2::encounter_status, admitted_at = $3,
-                                discharged_at = $4
-            WHERE id = $1`,
-          [change.encounterId, change.status, change.admittedAt, change.dischargedAt],
+        statements.push(
+          inlineParams(
+            `UPDATE encounter SET status = $2::encounter_status, admitted_at = $3,
+                                  discharged_at = $4
+              WHERE id = $1`,
+            [change.encounterId, change.status, change.admittedAt, change.dischargedAt],
+          ),
         );
         break;
     }
   }
+  if (bedIds.length > 0) statements.push(boardBedsStatement(bedIds));
+
+  const results = await queryStatements(tx, statements);
+  for (const restore of restores) {
+    if (results[restore.statement]?.rowCount !== 1) {
+      throw new Error(`bed ${restore.bedId} has no status to restore`);
+    }
+  }
+  return bedIds.length > 0 ? (results.at(-1)!.rows as BoardBedRow[]) : [];
 }
 
 /**
  * A cancel undoes a status change as if it never happened: the current interval is deleted
  * and the one before it is current again. The event log still records both the change and
- * its cancel, so nothing is lost for audit.
+ * its cancel, so nothing is lost for audit. Three statements, each seeing the one before;
+ * the second must reopen exactly one interval (the caller checks).
  */
-async function restoreBedStatus(tx: Tx, bedId: number) {
-  await tx.query(`DELETE FROM bed_status_history WHERE bed_id = $1 AND end_at IS NULL`, [bedId]);
-  const { rows } = await tx.query<{
-    id: string;
-    status: string;
-    reason: string | null;
-    startAt: Date;
-    encounterId: string | null;
-  }>(
-    `UPDATE bed_status_history SET end_at = NULL
-      WHERE id = (SELECT id FROM bed_status_history WHERE bed_id = $1
-                   ORDER BY start_at DESC, id DESC LIMIT 1)
-      RETURNING id, status::text AS status, reason, start_at AS "startAt",
-                encounter_id AS "encounterId"`,
-    [bedId],
-  );
-  const previous = rows[0];
-  if (!previous) throw new Error(`bed ${bedId} has no status to restore`);
-  await tx.query(
-    `UPDATE bed SET status = $2::bed_status, status_reason = $3, status_since = $4,
-                    encounter_id = $5
-      WHERE id = $1`,
-    [bedId, previous.status, previous.reason, previous.startAt, previous.encounterId],
-  );
+function restoreBedStatus(bedId: number): string[] {
+  return [
+    inlineParams(`DELETE FROM bed_status_history WHERE bed_id = $1 AND end_at IS NULL`, [bedId]),
+    inlineParams(
+      `UPDATE bed_status_history SET end_at = NULL
+        WHERE id = (SELECT id FROM bed_status_history WHERE bed_id = $1
+                     ORDER BY start_at DESC, id DESC LIMIT 1)`,
+      [bedId],
+    ),
+    inlineParams(
+      `UPDATE bed b
+          SET status = h.status, status_reason = h.reason, status_since = h.start_at,
+              encounter_id = h.encounter_id
+         FROM bed_status_history h
+        WHERE b.id = $1 AND h.bed_id = $1 AND h.end_at IS NULL`,
+      [bedId],
+    ),
+  ];
 }
 
 function translateConstraintError(error: unknown): never {
@@ -301,15 +347,6 @@ function touchedBeds(changes: readonly Change[]): number[] {
   const ids = new Set<number>();
   for (const change of changes) if ('bedId' in change) ids.add(change.bedId);
   return [...ids];
-}
-
-async function departmentOf(tx: Tx, bedId: number | undefined): Promise<number | null> {
-  if (bedId === undefined) return null;
-  const { rows } = await tx.query<{ id: number }>(
-    `SELECT r.department_id AS id FROM bed b JOIN room r ON r.id = b.room_id WHERE b.id = $1`,
-    [bedId],
-  );
-  return rows[0]?.id ?? null;
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

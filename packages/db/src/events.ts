@@ -30,13 +30,18 @@ export interface EventRow {
  * seen id n can never later find an id below n (a plain sequence does not promise that).
  */
 export async function appendEvent(tx: Tx, event: EventInput): Promise<string> {
+  // The payload is read back by id: NOTIFY carries only the id, so its 8000-byte limit never
+  // truncates anything. It is sent in the same statement as the insert, as it is queued until
+  // commit anyway: one round trip less while the counter row is locked.
   const { rows } = await tx.query<{ id: string }>(
     `WITH next AS (
-       UPDATE event_counter SET last_id = last_id + 1 WHERE id = 1 RETURNING last_id)
-     INSERT INTO event (id, type, occurred_at, source, department_id, bed_id, encounter_id,
-                        payload)
-     SELECT last_id, $1, $2, $3, $4, $5, $6, $7 FROM next
-     RETURNING id::text AS id`,
+       UPDATE event_counter SET last_id = last_id + 1 WHERE id = 1 RETURNING last_id),
+     inserted AS (
+       INSERT INTO event (id, type, occurred_at, source, department_id, bed_id, encounter_id,
+                          payload)
+       SELECT last_id, $1, $2, $3, $4, $5, $6, $7 FROM next
+       RETURNING id::text AS id)
+     SELECT id, pg_notify($8, id) FROM inserted`,
     [
       event.type,
       event.occurredAt,
@@ -45,13 +50,10 @@ export async function appendEvent(tx: Tx, event: EventInput): Promise<string> {
       event.bedId,
       event.encounterId,
       JSON.stringify(event.payload),
+      eventChannel,
     ],
   );
-  const id = rows[0]!.id;
-  // The payload is read back by id: NOTIFY carries only the id, so its 8000-byte limit never
-  // truncates anything.
-  await tx.query(`SELECT pg_notify($1, $2)`, [eventChannel, id]);
-  return id;
+  return rows[0]!.id;
 }
 
 const eventSelect = `

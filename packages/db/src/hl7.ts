@@ -1,5 +1,5 @@
 import { resolvePatientIdentifier } from './patient-records.ts';
-import type { Queryable, Tx } from './pool.ts';
+import { inlineParams, queryStatements, type Queryable, type Tx } from './pool.ts';
 
 // Repositories for the HL7 v2 feed (packages/interop/src/hl7, docs/hl7.md).
 
@@ -63,69 +63,89 @@ export interface Hl7Outcome {
   duplicateOf?: string | null;
 }
 
+const outcomeUpdate = `
+  UPDATE hl7_message
+     SET status = $2::hl7_message_status, ack_code = $3, control_id = $4, message_type = $5,
+         event_type = $6, event_type_rule = $7, event_time = $8, sending_facility = $9,
+         error_code = $10, error_reason = $11, error_message = $12, note = $13,
+         z_segments = $14::jsonb, applied_event_id = $15, duplicate_of = $16,
+         attempts = attempts + 1, processed_at = now()
+   WHERE id = $1`;
+
+function outcomeParams(id: string, outcome: Hl7Outcome) {
+  return [
+    id,
+    outcome.status,
+    outcome.ackCode,
+    clean(outcome.controlId),
+    clean(outcome.messageType),
+    clean(outcome.eventType),
+    clean(outcome.eventTypeRule),
+    outcome.eventTime ?? null,
+    clean(outcome.sendingFacility),
+    outcome.errorCode ?? null,
+    clean(outcome.errorReason),
+    clean(outcome.errorMessage),
+    clean(outcome.note),
+    outcome.zSegments?.length
+      ? JSON.stringify(
+          outcome.zSegments.map((segment) => ({
+            name: clean(segment.name),
+            text: clean(segment.text),
+          })),
+        )
+      : null,
+    outcome.appliedEventId ?? null,
+    outcome.duplicateOf ?? null,
+  ] as const;
+}
+
 /** Records an outcome (a reprocessing overwrites the previous one) and counts the attempt. */
 export async function recordHl7Outcome(db: Queryable, id: string, outcome: Hl7Outcome) {
-  await db.query(
-    `UPDATE hl7_message
-        SET status = $2::hl7_message_status, ack_code = $3, control_id = $4, message_type = $5,
-            event_type = $6, event_type_rule = $7, event_time = $8, sending_facility = $9,
-            error_code = $10, error_reason = $11, error_message = $12, note = $13,
-            z_segments = $14::jsonb, applied_event_id = $15, duplicate_of = $16,
-            attempts = attempts + 1, processed_at = now()
-      WHERE id = $1`,
-    [
-      id,
-      outcome.status,
-      outcome.ackCode,
-      clean(outcome.controlId),
-      clean(outcome.messageType),
-      clean(outcome.eventType),
-      clean(outcome.eventTypeRule),
-      outcome.eventTime ?? null,
-      clean(outcome.sendingFacility),
-      outcome.errorCode ?? null,
-      clean(outcome.errorReason),
-      clean(outcome.errorMessage),
-      clean(outcome.note),
-      outcome.zSegments?.length
-        ? JSON.stringify(
-            outcome.zSegments.map((segment) => ({
-              name: clean(segment.name),
-              text: clean(segment.text),
-            })),
-          )
-        : null,
-      outcome.appliedEventId ?? null,
-      outcome.duplicateOf ?? null,
-    ],
-  );
+  await db.query(outcomeUpdate, [...outcomeParams(id, outcome)]);
 }
 
 /**
- * Locks a message's row for its processing, and returns its status. Two processors (a
- * reprocess and the recovery sweep, or two servers) never apply one message twice.
+ * The same record as one plain statement, for `withTransaction`'s `commitWith`: the outcome
+ * travels with COMMIT, so recording it costs no round trip of its own (it used to be one more
+ * while the event counter's lock was held).
  */
-export async function lockHl7Message(tx: Tx, id: string) {
-  const { rows } = await tx.query<{ status: Hl7MessageStatus }>(
-    `SELECT status::text AS status FROM hl7_message WHERE id = $1 FOR UPDATE`,
-    [id],
-  );
-  return rows[0]?.status;
+export function hl7OutcomeStatement(id: string, outcome: Hl7Outcome): string {
+  return inlineParams(outcomeUpdate, outcomeParams(id, outcome));
 }
 
 /**
- * The applied message an exact retransmission repeats, if any. Serialises on the payload hash
- * first, so two copies arriving at once on two connections cannot both apply.
+ * The statements that open a message's processing (run with BEGIN, `withTransaction`'s
+ * `begin`, one round trip). The first locks the message's row, so two processors (a
+ * reprocess and the recovery sweep, or two servers) never apply one message twice, and takes
+ * a lock on the payload hash, so two copies arriving at once on two connections cannot both
+ * apply. The second looks for an applied copy: a statement of its own, because a statement
+ * sees only what committed before it began, and the copy may commit while the first waits
+ * for the hash lock. Read the answers with `readHl7Claim`.
  */
-export async function findAppliedCopy(tx: Tx, payloadHash: string, exceptId: string) {
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, [payloadHash]);
-  const { rows } = await tx.query<{ id: string }>(
-    `SELECT id::text AS id FROM hl7_message
-      WHERE payload_hash = $1 AND status = 'applied' AND id <> $2
-      ORDER BY hl7_message.id LIMIT 1`,
-    [payloadHash, exceptId],
-  );
-  return rows[0]?.id;
+export function claimHl7MessageStatements(id: string, payloadHash: string): string[] {
+  return [
+    inlineParams(
+      `SELECT status::text AS status, pg_advisory_xact_lock(hashtextextended($2, 7))
+         FROM hl7_message WHERE id = $1::bigint FOR UPDATE`,
+      [id, payloadHash],
+    ),
+    inlineParams(
+      `SELECT id::text AS id FROM hl7_message
+        WHERE payload_hash = $2 AND status = 'applied' AND id <> $1::bigint
+        ORDER BY hl7_message.id LIMIT 1`,
+      [id, payloadHash],
+    ),
+  ];
+}
+
+/** The message's status when it was locked, and the applied message it repeats, if any. */
+export function readHl7Claim(results: readonly { rows: unknown[] }[]) {
+  const [locked, copy] = results;
+  return {
+    status: (locked?.rows[0] as { status: Hl7MessageStatus } | undefined)?.status,
+    appliedCopy: (copy?.rows[0] as { id: string } | undefined)?.id,
+  };
 }
 
 export interface Hl7MessageRow {
@@ -370,6 +390,8 @@ export interface FeedEncounterState {
   status: 'planned' | 'in_progress' | 'finished' | 'cancelled';
   class: string;
   patientId: string;
+  departmentId: number | null;
+  expectedDischargeAt: Date | null;
   /** The bed of the current (open) stay, if any. */
   bedId: number | null;
   /** The latest start or end of a (not cancelled) stay: when the visit last changed beds. */
@@ -377,21 +399,41 @@ export interface FeedEncounterState {
 }
 
 /**
- * Locks an encounter and says where it lies. Taken before deciding which command a message
- * becomes; the command itself locks the same rows again in the same transaction.
+ * Locks an encounter, by id or by the sender's visit number, and says where it lies. Taken
+ * before deciding which command a message becomes; the command itself locks the same rows
+ * again in the same transaction. By visit number, finding and locking are one round trip.
  */
-export async function lockEncounterState(tx: Tx, encounterId: string) {
-  const { rows } = await tx.query<FeedEncounterState>(
-    `SELECT e.id, e.status::text AS status, e.class::text AS class, e.patient_id AS "patientId",
-            (SELECT s.bed_id FROM bed_stay s
-              WHERE s.encounter_id = e.id AND NOT s.cancelled AND s.end_at IS NULL
-              LIMIT 1) AS "bedId",
-            (SELECT max(greatest(s.start_at, s.end_at)) FROM bed_stay s
-              WHERE s.encounter_id = e.id AND NOT s.cancelled) AS "lastBedChangeAt"
-       FROM encounter e WHERE e.id = $1 FOR UPDATE`,
-    [encounterId],
-  );
-  return rows[0];
+export async function lockEncounterState(
+  tx: Tx,
+  encounter: string | { sourceSystem: string; sourceRef: string },
+) {
+  const where =
+    typeof encounter === 'string'
+      ? { sql: 'e.id = $1', params: [encounter] }
+      : {
+          sql: 'e.source_system = $1 AND e.source_ref = $2',
+          params: [encounter.sourceSystem, clean(encounter.sourceRef)],
+        };
+  // Lock first, then read the stays in a statement of its own (one round trip for both): a
+  // statement reads what had committed when it began, so stays read by the locking statement
+  // itself would miss what the transaction it waited for wrote, such as a transfer of this
+  // visit on another connection.
+  const [, state] = await queryStatements(tx, [
+    inlineParams(`SELECT e.id FROM encounter e WHERE ${where.sql} FOR UPDATE`, where.params),
+    inlineParams(
+      `SELECT e.id, e.status::text AS status, e.class::text AS class,
+              e.patient_id AS "patientId", e.department_id AS "departmentId",
+              e.expected_discharge_at AS "expectedDischargeAt",
+              (SELECT s.bed_id FROM bed_stay s
+                WHERE s.encounter_id = e.id AND NOT s.cancelled AND s.end_at IS NULL
+                LIMIT 1) AS "bedId",
+              (SELECT max(greatest(s.start_at, s.end_at)) FROM bed_stay s
+                WHERE s.encounter_id = e.id AND NOT s.cancelled) AS "lastBedChangeAt"
+         FROM encounter e WHERE ${where.sql}`,
+      where.params,
+    ),
+  ]);
+  return state?.rows[0] as FeedEncounterState | undefined;
 }
 
 /** Encounter fields a feed keeps current that no bed command governs (A06, A07, A08). */
@@ -428,6 +470,49 @@ export async function findBedByCode(db: Queryable, code: string) {
     clean(code),
   ]);
   return rows[0]?.id;
+}
+
+/**
+ * What a visit message looks up before it locks anything, in one round trip: the patient
+ * its identifier names (as findPatientByIdentifier, A40 aliases first) and the department
+ * and bed of PV1-3. Undefined where unknown.
+ */
+export async function findFeedContext(
+  db: Queryable,
+  patient: { authority: string; mrn: string },
+  location: { departmentCode: string; bedCode: string | null } | null,
+) {
+  const { rows } = await db.query<{
+    patientId: string | null;
+    departmentId: number | null;
+    bedId: number | null;
+  }>(
+    // The patient as resolvePatientIdentifier finds it (A40 aliases, any identifier, merged
+    // patients' survivors), in the same round trip as the location.
+    `SELECT coalesce(
+              (SELECT patient_id FROM hl7_patient_alias WHERE authority = $1 AND mrn = $2),
+              (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identifier pi
+                 JOIN patient p ON p.id = pi.patient_id
+                WHERE pi.system = $1 AND pi.value = $2),
+              (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identity i
+                 JOIN patient p ON p.id = i.patient_id
+                WHERE i.authority = $1 AND i.mrn = $2))
+              AS "patientId",
+            (SELECT id FROM department WHERE code = $3) AS "departmentId",
+            (SELECT id FROM bed WHERE code = $4) AS "bedId"`,
+    [
+      patient.authority,
+      clean(patient.mrn),
+      location ? clean(location.departmentCode) : null,
+      location?.bedCode ? clean(location.bedCode) : null,
+    ],
+  );
+  const row = rows[0];
+  return {
+    patientId: row?.patientId ?? undefined,
+    departmentId: row?.departmentId ?? undefined,
+    bedId: row?.bedId ?? undefined,
+  };
 }
 
 export async function findDepartmentByCode(db: Queryable, code: string) {

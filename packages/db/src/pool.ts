@@ -38,17 +38,37 @@ export function createDb(connectionString: string, options: DbOptions = {}): Db 
 
 const retryableCodes = new Set(['40001', '40P01']);
 
+export interface TransactionOptions<T> {
+  /**
+   * Statements to run with BEGIN, in the same round trip, each with its own snapshot (as if
+   * sent one by one); their results are handed to `work`. Plain SQL text (the simple query
+   * protocol carries no parameters): build it with `inlineParams` or `sqlLiteral`.
+   */
+  begin?: readonly string[];
+  /**
+   * A statement to run with COMMIT, in the same round trip (plain SQL text, as `begin`): for
+   * a write that must commit with the work and needs its result, such as the HL7 feed's
+   * record of a message's outcome. If it fails, nothing commits.
+   */
+  commitWith?: (result: T) => string | undefined;
+}
+
 /**
  * Runs `work` in one transaction. Serialization failures and deadlocks are retried a few
  * times: they are PostgreSQL telling us to try again, not errors of the caller.
  */
-export async function withTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(
+  db: Db,
+  work: (tx: Tx, begun: pg.QueryResult[]) => Promise<T>,
+  options: TransactionOptions<T> = {},
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await db.connect();
     try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
+      const begun = await queryStatements(client, ['BEGIN', ...(options.begin ?? [])]);
+      const result = await work(client, begun.slice(1));
+      const last = options.commitWith?.(result);
+      await client.query(last ? `${last}; COMMIT` : 'COMMIT');
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
@@ -59,4 +79,48 @@ export async function withTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>): 
       client.release();
     }
   }
+}
+
+export type SqlValue = string | number | boolean | Date | null | undefined | readonly SqlValue[];
+
+/**
+ * A value as an SQL literal, for statements sent as plain text (the simple query protocol,
+ * which carries no parameters but takes several statements in one round trip): NULL, a
+ * quoted and escaped string (pg's escapeLiteral), a timestamp, or an array literal. The
+ * statement casts where the type matters, as it would a parameter.
+ */
+export function sqlLiteral(value: SqlValue): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (value instanceof Date) return `${pg.escapeLiteral(value.toISOString())}::timestamptz`;
+  if (Array.isArray(value)) return pg.escapeLiteral(arrayText(value));
+  return pg.escapeLiteral(String(value));
+}
+
+function arrayText(values: readonly SqlValue[]): string {
+  const elements = values.map((value) => {
+    if (value === null || value === undefined) return 'NULL';
+    if (Array.isArray(value)) throw new Error('nested arrays are not supported');
+    const text = value instanceof Date ? value.toISOString() : String(value);
+    return `"${text.replace(/["\\]/g, '\\$&')}"`;
+  });
+  return `{${elements.join(',')}}`;
+}
+
+/**
+ * A parameterised statement ($1, $2 …) as plain text with its values inlined, in one pass (a
+ * value that itself contains "$2" is never substituted into again).
+ */
+export function inlineParams(sql: string, params: readonly SqlValue[]): string {
+  return sql.replace(/\$(\d+)/g, (_, index: string) => sqlLiteral(params[Number(index) - 1]));
+}
+
+/**
+ * Runs statements in one round trip (the simple query protocol), in order, each with its own
+ * snapshot as if sent one by one; returns one result per statement. The first that fails
+ * abandons the rest and fails the call.
+ */
+export async function queryStatements(tx: Tx, statements: readonly string[]) {
+  if (statements.length === 0) return [];
+  const results = (await tx.query(statements.join(';\n'))) as pg.QueryResult | pg.QueryResult[];
+  return Array.isArray(results) ? results : [results];
 }

@@ -6,9 +6,8 @@ import {
   ensureFeedPractitioner,
   ensurePatient,
   ensureRoom,
-  findBedByCode,
-  findDepartmentByCode,
   findEncounterBySource,
+  findFeedContext,
   findPatientByIdentifier,
   getSite,
   lockEncounterState,
@@ -116,10 +115,12 @@ async function applyVisit(tx: Tx, plan: VisitPlan, context: ApplyContext, result
   const { action, visit } = plan;
   const run = (command: Command) => runCommand(tx, command, context, result);
 
-  // Load: the patient, the visit, the bed.
-  const patientId = createsVisit.has(action)
-    ? await resolvePatient(tx, plan.patient)
-    : await findPatientByIdentifier(tx, plan.patient.authority, plan.patient.mrn);
+  // Load: the patient, the visit, the bed (one lookup serves the patient, the new visit's
+  // department and the bed it goes to).
+  const known = await findFeedContext(tx, plan.patient, plan.location);
+  const patientId =
+    known.patientId ??
+    (createsVisit.has(action) ? await ensurePatient(tx, plan.patient) : undefined);
   if (patientId) result.patientIds.push(patientId);
   if (action === 'update' && patientId) {
     await updatePatientIdentity(tx, patientId, plan.patient);
@@ -129,18 +130,24 @@ async function applyVisit(tx: Tx, plan: VisitPlan, context: ApplyContext, result
     note(result, 'no visit number (PV1-19 or PID-18): patient recorded, no visit');
     return;
   }
-  const encounter = await resolveEncounter(tx, visit, action, patientId, plan.location);
+  const encounter = await resolveEncounter(tx, visit, action, patientId, known.departmentId);
   result.encounterIds.push(encounter.id);
   const location = plan.location
-    ? await resolveLocation(tx, plan.location, plan.at, { create: placesInBed.has(action) })
+    ? await resolveLocation(tx, plan.location, known, plan.at, {
+        create: placesInBed.has(action),
+      })
     : undefined;
   if (createsVisit.has(action)) {
-    await updateEncounterDetails(tx, encounter.id, {
+    const details = {
       class: classFor(action, visit.encounterClass),
       departmentId: location?.departmentId ?? null,
       expectedDischargeAt: visit.expectedDischargeAt,
       attendingId: visit.attending ? await resolveAttending(tx, visit.attending) : null,
-    });
+    };
+    // Most messages repeat what the visit already says: no write (and no round trip) then.
+    if (changesDetails(encounter, details)) {
+      await updateEncounterDetails(tx, encounter.id, details);
+    }
   }
   const bedId = location?.bedId ?? null;
   const at = plan.at;
@@ -262,6 +269,26 @@ async function applyMerge(tx: Tx, plan: MergePlan, context: ApplyContext, result
   }
 }
 
+/** Whether updateEncounterDetails would change anything (it keeps what a null leaves out). */
+function changesDetails(
+  encounter: FeedEncounterState,
+  details: {
+    class: string | null;
+    departmentId: number | null;
+    expectedDischargeAt: Date | null;
+    attendingId: string | null;
+  },
+) {
+  return (
+    // The visit's state does not carry its attending: a message naming one always writes it.
+    details.attendingId !== null ||
+    (details.class !== null && details.class !== encounter.class) ||
+    (details.departmentId !== null && details.departmentId !== encounter.departmentId) ||
+    (details.expectedDischargeAt !== null &&
+      details.expectedDischargeAt.getTime() !== encounter.expectedDischargeAt?.getTime())
+  );
+}
+
 /** Actions that move a patient into, between or out of beds. */
 const movesPatients: ReadonlySet<VisitAction> = new Set([
   'admit',
@@ -302,21 +329,21 @@ async function resolveEncounter(
   visit: VisitRef,
   action: VisitAction,
   patientId: string | undefined,
-  location: LocationRef | null,
+  departmentId: number | undefined,
 ): Promise<FeedEncounterState> {
   const sourceRef = visit.sourceRef!;
-  let id = await findEncounterBySource(tx, visit.sourceSystem, sourceRef);
-  if (!id) {
+  let state = await lockEncounterState(tx, { sourceSystem: visit.sourceSystem, sourceRef });
+  if (!state) {
     if (!createsVisit.has(action) || !patientId) throw unknownVisit();
-    id = await ensureEncounter(tx, {
+    const id = await ensureEncounter(tx, {
       patientId,
       class: classFor(action, visit.encounterClass) ?? 'inpatient',
-      departmentId: location ? await findDepartmentByCode(tx, location.departmentCode) : null,
+      departmentId: departmentId ?? null,
       sourceSystem: visit.sourceSystem,
       sourceRef,
     });
+    state = await lockEncounterState(tx, id);
   }
-  const state = await lockEncounterState(tx, id);
   if (!state) throw unknownVisit();
   if (state.patientId !== patientId) {
     // A visit number reused for another patient: applying it would move the wrong person.
@@ -337,11 +364,12 @@ async function resolveEncounter(
 async function resolveLocation(
   tx: Tx,
   location: LocationRef,
+  known: { departmentId: number | undefined; bedId: number | undefined },
   at: Date,
   options: { create: boolean },
 ): Promise<{ departmentId: number | null; bedId: number | null }> {
-  const bedId = location.bedCode ? await findBedByCode(tx, location.bedCode) : undefined;
-  let departmentId = await findDepartmentByCode(tx, location.departmentCode);
+  const { bedId } = known;
+  let { departmentId } = known;
   if (bedId !== undefined || !options.create) {
     return { departmentId: departmentId ?? null, bedId: bedId ?? null };
   }

@@ -1,9 +1,10 @@
 import {
-  findAppliedCopy,
+  claimHl7MessageStatements,
   getSite,
+  hl7OutcomeStatement,
   insertHl7Raw,
   loadHl7Message,
-  lockHl7Message,
+  readHl7Claim,
   recordHl7Outcome,
   withTransaction,
   type Db,
@@ -87,16 +88,24 @@ export class Hl7Processor {
 
   /**
    * Stores frames (one commit for all of them), then processes each in order and returns one
-   * result per frame. Throws only if the frames could not be stored.
+   * result per frame; `onProcessed` gets each as soon as it is done (its outcome committed and
+   * audited), so its ACK need not wait for the frames after it. Throws if the frames could not
+   * be stored, or if one could not be audited (those before it were passed on).
    */
-  async receive(frames: readonly Buffer[], peer: string): Promise<ReceivedFrame[]> {
+  async receive(
+    frames: readonly Buffer[],
+    peer: string,
+    onProcessed?: (result: ReceivedFrame) => void,
+  ): Promise<ReceivedFrame[]> {
     const ids = await insertHl7Raw(
       this.db,
       frames.map((raw) => ({ raw, peer, payloadHash: payloadHash(raw) })),
     );
     const results: ReceivedFrame[] = [];
     for (const [index, frame] of frames.entries()) {
-      results.push(await this.processFrame(ids[index]!, frame, peer));
+      const result = await this.processFrame(ids[index]!, frame, peer);
+      results.push(result);
+      onProcessed?.(result);
     }
     return results;
   }
@@ -229,35 +238,41 @@ export class Hl7Processor {
     let touched: { patientIds: string[]; encounterIds: string[] } | undefined;
     let processed: ProcessedMessage;
     try {
-      const outcome = await withTransaction(this.db, async (tx) => {
-        // Another processor (a reprocess, the recovery sweep) may have finished it meanwhile.
-        const status = await lockHl7Message(tx, id);
-        if (status === 'applied' || status === 'duplicate') return undefined;
+      const outcome = await withTransaction(
+        this.db,
+        async (tx, claimed) => {
+          // Another processor (a reprocess, the recovery sweep) may have finished it meanwhile.
+          const { status, appliedCopy: original } = readHl7Claim(claimed);
+          if (status === 'applied' || status === 'duplicate') return undefined;
 
-        const original = await findAppliedCopy(tx, hash, id);
-        if (original) {
-          const duplicate: Hl7Outcome = {
+          if (original) {
+            const duplicate: Hl7Outcome = {
+              ...known,
+              status: 'duplicate',
+              ackCode: 'AA',
+              duplicateOf: original,
+              note: `exact retransmission of message ${original}: not applied again`,
+            };
+            return duplicate;
+          }
+          const result = await applyPlan(tx, planned.plan, { messageId: id, now });
+          touched = result;
+          const applied: Hl7Outcome = {
             ...known,
-            status: 'duplicate',
+            status: 'applied',
             ackCode: 'AA',
-            duplicateOf: original,
-            note: `exact retransmission of message ${original}: not applied again`,
+            appliedEventId: result.eventIds.at(-1) ?? null,
+            note: result.notes.length > 0 ? result.notes.join('; ') : null,
           };
-          await recordHl7Outcome(tx, id, duplicate);
-          return duplicate;
-        }
-        const result = await applyPlan(tx, planned.plan, { messageId: id, now });
-        touched = result;
-        const applied: Hl7Outcome = {
-          ...known,
-          status: 'applied',
-          ackCode: 'AA',
-          appliedEventId: result.eventIds.at(-1) ?? null,
-          note: result.notes.length > 0 ? result.notes.join('; ') : null,
-        };
-        await recordHl7Outcome(tx, id, applied);
-        return applied;
-      });
+          return applied;
+        },
+        {
+          // The locks and the look for a copy open the transaction, and the outcome closes
+          // it: they travel with BEGIN or COMMIT instead of costing round trips of their own.
+          begin: claimHl7MessageStatements(id, hash),
+          commitWith: (result) => result && hl7OutcomeStatement(id, result),
+        },
+      );
       if (!outcome) return { id, outcome: await this.storedOutcome(id), header, encoding };
       processed = {
         id,
