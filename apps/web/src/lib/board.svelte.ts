@@ -229,7 +229,10 @@ export class BoardState {
     this.#lastSubscribedAt = Date.now();
     this.#unsubscribe = this.#api.events(
       {
-        ...(this.department === undefined ? {} : { department: this.department }),
+        // The snapshot's code: the server matched the address's code whatever its case.
+        ...(this.department === undefined
+          ? {}
+          : { department: this.departments[0]?.code ?? this.department }),
         lastEventId: this.lastEventId,
       },
       {
