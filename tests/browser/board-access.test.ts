@@ -46,7 +46,7 @@ const unavailable = (page: Page) => page.locator('[data-board-unavailable]');
 
 describe('a board the viewer may not see, or that does not exist', () => {
   // Reported: "Cannot load the board from the server — retrying…" forever over an empty board.
-  it('tells a ward’s charge nurse that another ward’s board is not theirs, and stops asking', async () => {
+  it('tells a charge nurse another ward’s board is not theirs, and stops asking', async () => {
     const { page, snapshots } = await openAs(
       { role: 'charge_nurse', departments: ['MED'] },
       '/board/SUR',

@@ -129,7 +129,7 @@ describe('board snapshot of one department', () => {
     await close();
   });
 
-  it('refuses another ward to a ward’s user in any case, before saying whether it exists', async () => {
+  it('refuses a ward’s user another ward in any case, before saying if it exists', async () => {
     const { api, close } = stack.connect({ role: 'charge_nurse', departments: ['MED'] });
 
     for (const department of ['sur', 'Sur', 'nope']) {
