@@ -118,6 +118,30 @@ describe('board subscription', () => {
   });
 });
 
+describe('board snapshot of one department', () => {
+  // Reported: /board/icu failed while /board/ICU worked.
+  it('matches the code whatever its case and answers with the canonical one', async () => {
+    const { api, close } = stack.connect();
+    const snapshot = await api.board.snapshot.query({ department: 'med' });
+
+    expect(snapshot.departments.map((d) => d.code)).toEqual(['MED']);
+    expect(snapshot.departments[0]!.rooms.length).toBeGreaterThan(0);
+    await close();
+  });
+
+  it('refuses a ward’s user another ward in any case, before saying if it exists', async () => {
+    const { api, close } = stack.connect({ role: 'charge_nurse', departments: ['MED'] });
+
+    for (const department of ['sur', 'Sur', 'nope']) {
+      await expect(api.board.snapshot.query({ department })).rejects.toMatchObject({
+        data: { code: 'FORBIDDEN' },
+      });
+    }
+    expect((await api.board.snapshot.query({ department: 'Med' })).departments).toHaveLength(1);
+    await close();
+  });
+});
+
 describe('subscriber lifecycle', () => {
   it('releases every subscriber of the hub when boards disconnect', async () => {
     const boards = Array.from({ length: 20 }, () => stack.connect());

@@ -33,23 +33,36 @@ export const boardRouter = router({
     .query(async ({ ctx, input }): Promise<BoardSnapshot> => {
       // A wall display (or a ward's user) sees only the departments in its scope: asking for
       // another is refused before NOT_FOUND, so codes cannot be probed; the whole site narrows.
+      // Codes match whatever their case (people type /board/icu), and the board answers with
+      // the canonical code, which the web app then puts in the address.
       const scope = ctx.access.departments;
       const inScope = (code: string) => scope === '*' || scope.includes(code);
-      if (input?.department && !inScope(input.department)) {
+      const requested = input?.department;
+      if (requested && scope !== '*' && !scope.some((code) => sameCode(code, requested))) {
         throw new MedaxisError(ErrorCode.forbidden, 'department_not_in_scope', 'Not allowed.');
       }
 
       // Read the event id first: an event committed while the beds are read is then replayed
       // to the subscriber rather than missed (applying it twice is harmless, it sets state).
       const last = await lastEventId(ctx.db);
-      const [site, departments, rows] = await Promise.all([
-        getSite(ctx.db),
-        listDepartments(ctx.db),
-        loadBoardBedsByDepartment(ctx.db, input?.department),
-      ]);
-      if (input?.department && !departments.some((d) => d.code === input.department)) {
-        throw new TRPCError({ code: 'NOT_FOUND', message: `No department ${input.department}.` });
+      const departments = await listDepartments(ctx.db);
+      const only = requested
+        ? (
+            departments.find((d) => d.code === requested) ??
+            departments.find((d) => sameCode(d.code, requested))
+          )?.code
+        : undefined;
+      if (requested && only === undefined) {
+        throw new TRPCError({ code: 'NOT_FOUND', message: `No department ${requested}.` });
       }
+      // The scope check again, on the canonical code: a case-folded match above grants nothing.
+      if (only && !inScope(only)) {
+        throw new MedaxisError(ErrorCode.forbidden, 'department_not_in_scope', 'Not allowed.');
+      }
+      const [site, rows] = await Promise.all([
+        getSite(ctx.db),
+        loadBoardBedsByDepartment(ctx.db, only),
+      ]);
       // Initials where this board's decision and each patient's consent allow, as of now.
       // SHORTCUT (security issue, item 7): initials shown here and on the live feeds are not
       // yet audited as a read of those patients; board.read procedures declare no
@@ -66,7 +79,7 @@ export const boardRouter = router({
         departments: groupBeds(
           departments.filter((d) => inScope(d.code)),
           beds,
-          input?.department,
+          only,
         ),
         lastEventId: last,
         serverTime: ctx.now().toISOString(),
@@ -120,6 +133,11 @@ export const boardRouter = router({
       }
     }),
 });
+
+/** Department codes compare without case: ICU, icu and Icu are one department. */
+function sameCode(a: string, b: string): boolean {
+  return a.toUpperCase() === b.toUpperCase();
+}
 
 function groupBeds(
   departments: Awaited<ReturnType<typeof listDepartments>>,

@@ -3,7 +3,7 @@ import { TRPCClientError } from '@trpc/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import type { BoardApi, BoardStreamHandlers } from './board-api.ts';
-import { BoardState } from './board.svelte.ts';
+import { BoardState, unavailableRecheckMs } from './board.svelte.ts';
 import { makeBed, makeDepartment, makeSnapshot } from './testing/factories.ts';
 
 /** A server in memory: resolves the snapshot, records subscriptions, lets a test push messages. */
@@ -148,6 +148,47 @@ describe('board state', () => {
     expect(board.problem).toBe('Signed out');
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  function refusal(code: 'FORBIDDEN' | 'NOT_FOUND') {
+    return new TRPCClientError('Not allowed.', {
+      result: { error: { code: -32003, message: 'Not allowed.', data: { code } } },
+    });
+  }
+
+  // Reported: a charge nurse opening another ward's board, or a department that does not
+  // exist, showed "retrying…" forever and asked the server again every 15 s.
+  for (const [code, reason] of [
+    ['FORBIDDEN', 'forbidden'],
+    ['NOT_FOUND', 'not_found'],
+  ] as const) {
+    it(`says the board is unavailable on ${code}, and asks again only every few minutes`, async () => {
+      const server = fakeApi();
+      const snapshot = vi
+        .fn()
+        .mockRejectedValueOnce(refusal(code))
+        .mockRejectedValueOnce(refusal(code))
+        .mockImplementation(server.api.snapshot);
+      const board = new BoardState({ ...server.api, snapshot }, 'ICU');
+      board.start();
+      await vi.advanceTimersByTimeAsync(0);
+
+      expect(board.unavailable).toBe(reason);
+      expect(board.problem).toBeNull();
+
+      await vi.advanceTimersByTimeAsync(unavailableRecheckMs - 1_000);
+      expect(snapshot).toHaveBeenCalledOnce();
+
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(snapshot).toHaveBeenCalledTimes(2);
+      expect(board.unavailable).toBe(reason);
+
+      // An admin fixed it: the next recheck shows the board.
+      await vi.advanceTimersByTimeAsync(unavailableRecheckMs);
+      expect(snapshot).toHaveBeenCalledTimes(3);
+      expect(board.unavailable).toBeNull();
+      expect(server.subscriptions).toHaveLength(1);
+    });
+  }
 
   it('retries the snapshot until the server answers', async () => {
     const server = fakeApi();

@@ -20,6 +20,16 @@ function retryDelayMs(attempt: number): number {
 }
 
 /**
+ * How often a board the server refuses, or whose department it does not know, asks again. The
+ * answer will not change by itself, so not in a loop; but a display set up for a department an
+ * admin later renames, restores or grants recovers without a touch.
+ */
+export const unavailableRecheckMs = 5 * 60_000;
+
+/** Why the server will not show this board: not a failure, an answer that waits on a person. */
+export type Unavailable = 'forbidden' | 'not_found';
+
+/**
  * The live state of one wall display: the snapshot, kept current by the event stream.
  *
  * It runs unattended for days, so it holds no list that grows: each event replaces the beds it
@@ -41,6 +51,8 @@ export class BoardState {
   clockSkewMs = $state.raw(0);
   /** Why the board cannot load, shown in the banner; null when all is well. */
   problem = $state.raw<string | null>(null);
+  /** Set while the server refuses this board or knows no such department; null otherwise. */
+  unavailable = $state.raw<Unavailable | null>(null);
   /** Since this page loaded: lets a test see that a replay applied each event exactly once. */
   eventsApplied = $state.raw(0);
   eventsIgnored = $state.raw(0);
@@ -150,6 +162,7 @@ export class BoardState {
     this.lastHeardAt = receivedAt;
     this.clockSkewMs = Date.parse(snapshot.serverTime) - receivedAt;
     this.problem = null;
+    this.unavailable = null;
   }
 
   async #load(): Promise<void> {
@@ -172,12 +185,27 @@ export class BoardState {
         this.#onSignedOut();
         return;
       }
-      this.problem =
-        errorCode(error) === 'NOT_FOUND'
-          ? `No department “${this.department ?? ''}” on this site`
-          : 'Cannot load the board from the server';
+      const code = errorCode(error);
+      if (code === 'FORBIDDEN' || code === 'NOT_FOUND') {
+        this.#showUnavailable(code === 'FORBIDDEN' ? 'forbidden' : 'not_found');
+        return;
+      }
+      this.problem = 'Cannot load the board from the server';
       this.#retryLoad();
     }
+  }
+
+  /** Empties the board (what it showed is no longer this viewer's) and asks again, rarely. */
+  #showUnavailable(reason: Unavailable): void {
+    this.unavailable = reason;
+    this.problem = null;
+    this.site = null;
+    this.departments = [];
+    this.#index = new Map();
+    this.lastEventId = null;
+    this.#loadAttempt = 0;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => void this.#load(), unavailableRecheckMs);
   }
 
   #resyncForNewBeds(): void {
@@ -201,7 +229,10 @@ export class BoardState {
     this.#lastSubscribedAt = Date.now();
     this.#unsubscribe = this.#api.events(
       {
-        ...(this.department === undefined ? {} : { department: this.department }),
+        // The snapshot's code: the server matched the address's code whatever its case.
+        ...(this.department === undefined
+          ? {}
+          : { department: this.departments[0]?.code ?? this.department }),
         lastEventId: this.lastEventId,
       },
       {
