@@ -55,7 +55,7 @@ function load(url: string, cookie: string): Promise<Block> {
         headers: { cookie, 'x-purpose-of-use': 'treatment' },
       },
       (error, result) => {
-        if (error) return reject(error);
+        if (error) return reject(error instanceof Error ? error : new Error(String(error)));
         resolve({
           requests: result.requests.total,
           perSecond: result.requests.average,
@@ -68,6 +68,9 @@ function load(url: string, cookie: string): Promise<Block> {
     );
   });
 }
+
+const rangeOf = (values: number[]) =>
+  `${Math.round(Math.min(...values))}–${Math.round(Math.max(...values))}`;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
@@ -150,34 +153,33 @@ async function run() {
       perSecond: median(list.map((block) => block.perSecond)),
       p50: median(list.map((block) => block.p50)),
       p99: median(list.map((block) => block.p99)),
-      range: `${Math.min(...list.map((b) => b.perSecond))}–${Math.max(...list.map((b) => b.perSecond))}`,
+      range: rangeOf(list.map((block) => block.perSecond)),
     });
     const withAudit = summary(results.audited);
     const without = summary(results.unaudited);
     const ratio = withAudit.perSecond / without.perSecond;
 
-    console.log(`## Audited patient read against the same read without audit`);
-    console.log();
-    console.log(
-      `- date: ${new Date().toISOString()}; load (1 min) ${loadBefore.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`,
-    );
-    console.log(
-      `- ${connections} connections, ${blocks} blocks of ${blockSeconds} s per path, taking turns; medians over the blocks`,
-    );
-    console.log();
-    console.log(`| path | requests/s | range over blocks | p50 ms | p99 ms |`);
-    console.log(`|---|---:|---:|---:|---:|`);
-    console.log(
-      `| floor: patients.get, audit sink records nothing | ${without.perSecond.toFixed(0)} | ${without.range} | ${without.p50} | ${without.p99} |`,
-    );
-    console.log(
-      `| patients.get, audit row committed before the reply | ${withAudit.perSecond.toFixed(0)} | ${withAudit.range} | ${withAudit.p50} | ${withAudit.p99} |`,
-    );
-    console.log();
-    console.log(
-      `- audited / unaudited requests/s: ${ratio.toFixed(2)}× (target ≥ 0.8×: ${ratio >= 0.8 ? 'met' : 'MISSED'}); p99 ${(withAudit.p99 / without.p99).toFixed(2)}×`,
-    );
-    console.log(`- audit rows written: ${rowsWritten} for ${auditedRequests} audited replies`);
+    const row = (name: string, path: ReturnType<typeof summary>) =>
+      `| ${name} | ${path.perSecond.toFixed(0)} | ${path.range} | ${path.p50} | ${path.p99} |`;
+    const verdict = ratio >= 0.8 ? 'met' : 'MISSED';
+    const lines = [
+      `## Audited patient read against the same read without audit`,
+      '',
+      `- date: ${new Date().toISOString()}; ` +
+        `load (1 min) ${loadBefore.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`,
+      `- ${connections} connections, ${blocks} blocks of ${blockSeconds} s per path, ` +
+        `taking turns; medians over the blocks`,
+      '',
+      `| path | requests/s | range over blocks | p50 ms | p99 ms |`,
+      `|---|---:|---:|---:|---:|`,
+      row('floor: patients.get, audit sink records nothing', without),
+      row('patients.get, audit row committed before the reply', withAudit),
+      '',
+      `- audited / unaudited requests/s: ${ratio.toFixed(2)}× (target ≥ 0.8×: ${verdict}); ` +
+        `p99 ${(withAudit.p99 / without.p99).toFixed(2)}×`,
+      `- audit rows written: ${rowsWritten} for ${auditedRequests} audited replies`,
+    ];
+    console.log(lines.join('\n'));
   } finally {
     server.kill();
     await test.drop();
