@@ -3,6 +3,7 @@ import { basename, resolve } from 'node:path';
 import { getSite, withTransaction, type Db, type Queryable, type Tx } from '@medaxis/db';
 import { ErrorCode, MedaxisError } from '@medaxis/domain';
 
+import { keepImportRejections } from '../import-run.ts';
 import { readLocationsFile, type LocationRow, type RowProblem } from './read-locations.ts';
 
 export const locationsImportKind = 'locations';
@@ -102,7 +103,19 @@ export async function importLocations(
     basename(path),
     standing.filter((key) => !refused.has(key)),
   );
-  const alreadyKept = await keepRejections(db, runId, basename(path), problems);
+  const fileName = basename(path);
+  const { alreadyKept } = await keepImportRejections(
+    db,
+    locationsImportKind,
+    runId,
+    problems.map((problem) => ({
+      file: fileName,
+      row: problem.line,
+      raw: problem.raw,
+      reason: problem.code,
+      message: problem.reason,
+    })),
+  );
   const report: LocationsReport = {
     runId,
     source: path,
@@ -305,40 +318,6 @@ async function closeRun(db: Queryable, runId: number, report: LocationsReport) {
       WHERE id = $1`,
     [runId, report.rows.applied, report.rows.rejected, JSON.stringify(report)],
   );
-}
-
-/**
- * Keeps each rejected row with its reason. A row an earlier run already kept (same file name,
- * line, content and code) and nobody has reprocessed since is not stored again.
- */
-async function keepRejections(
-  db: Queryable,
-  runId: number,
-  file: string,
-  problems: readonly RowProblem[],
-) {
-  let alreadyKept = 0;
-  for (const problem of problems) {
-    const { rowCount } = await db.query(
-      `INSERT INTO import_rejection (run_id, file, row_number, row, code, reason)
-       SELECT $1, $2, $3, $4::jsonb, $5, $6
-        WHERE NOT EXISTS (
-          SELECT 1 FROM import_rejection r JOIN import_run u ON u.id = r.run_id
-           WHERE u.kind = $7 AND r.file = $2 AND r.row_number = $3 AND r.code = $5
-             AND r.row = $4::jsonb AND r.reprocessed_at IS NULL)`,
-      [
-        runId,
-        file,
-        problem.line,
-        JSON.stringify(problem.raw),
-        problem.code,
-        problem.reason,
-        locationsImportKind,
-      ],
-    );
-    if (rowCount === 0) alreadyKept++;
-  }
-  return alreadyKept;
 }
 
 /** What a row is about: its bed, else its room, else its department. */
