@@ -158,7 +158,8 @@ async function run() {
     console.log(`- events after warm-up: ${busyRow.last.events - busyRow.first.events}`);
     console.log();
     console.log(
-      '| board | heap first MiB | heap last MiB | max MiB | growth MiB | KiB / 1,000 events | DOM nodes first → last |',
+      '| board | heap first MiB | heap last MiB | max MiB | growth MiB | KiB / 1,000 events | ' +
+        'DOM nodes first → last |',
     );
     console.log('|---|---:|---:|---:|---:|---:|---:|');
     for (const [name, r] of [

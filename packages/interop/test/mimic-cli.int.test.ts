@@ -57,7 +57,7 @@ describe.skipIf(!hasDemo)(`medaxis CLI on the MIMIC demo${skipNote}`, () => {
     expect(printed).toHaveLength(1);
   });
 
-  it('census --department with an unknown code fails with a message, not an empty table', async () => {
+  it('census --department with an unknown code fails with a message, not a table', async () => {
     // Fault found by a first-run trial: it printed "total 0 0 -" and exited 0.
     await expect(medaxis('census', '--department', 'NOPE')).rejects.toMatchObject({
       code: 1,
