@@ -1,3 +1,4 @@
+import { auditWriterFor, type AuditWriter } from '@medaxis/audit';
 import { executeCommand, recordAdmitDecision, type Db } from '@medaxis/db';
 import {
   BedStatus,
@@ -87,11 +88,14 @@ export class AdtSimulator {
   readonly #onStep: (outcome: StepOutcome) => void;
   readonly #now: () => Date;
   #loop: Promise<void> | undefined;
+  /** Every simulated admission, move and discharge is an audited write (flushed on stop). */
+  readonly #audit: AuditWriter;
   #stopping = false;
   #wake: (() => void) | undefined;
 
   constructor(options: SimulatorOptions) {
     this.#db = options.db;
+    this.#audit = auditWriterFor(options.db);
     this.#config = options.config;
     this.#random = options.random ?? new Random();
     this.#target = options.targetOccupancy ?? 0.85;
@@ -112,6 +116,7 @@ export class AdtSimulator {
     this.#wake?.();
     await this.#loop;
     this.#loop = undefined;
+    await this.#audit.flush();
   }
 
   async #run() {
@@ -232,9 +237,11 @@ export class AdtSimulator {
       );
 
     const command = (run: Command) =>
-      executeCommand(this.#db, run, { source, options: liveCommandOptions(now) }).then(
-        (result) => result.eventId,
-      );
+      executeCommand(this.#db, run, {
+        source,
+        options: liveCommandOptions(now),
+        audit: this.#audit,
+      }).then((result) => result.eventId);
     const admit = async (bed: LiveBed, kind: 'inpatient' | 'emergency') => {
       const result = await admitNewPatient(
         this.#db,
@@ -257,7 +264,7 @@ export class AdtSimulator {
           sourceSystem: source,
         },
         { bedId: bed.id, at: now },
-        { source, options: liveCommandOptions(now) },
+        { source, options: liveCommandOptions(now), audit: this.#audit },
       );
       if (kind === 'inpatient' && random.chance(isolationRate)) {
         return command({ type: 'set-isolation', bedId: bed.id, isolation: true, at: now });

@@ -36,6 +36,19 @@ describe('demo hospital seed', () => {
     expect(report.applied).toBeGreaterThan(1000);
   });
 
+  it('audits every placement of a demo patient as a write by the system', async () => {
+    // Every patient in a bed now was placed by an audited seed command naming them.
+    const { rows } = await test.db.query<{ unaudited: number; rows: number }>(
+      `SELECT (SELECT count(*)::int FROM bed b JOIN encounter e ON e.id = b.encounter_id
+                WHERE NOT EXISTS (SELECT 1 FROM audit_event a
+                                   WHERE a.source = 'seed' AND a.action = 'write'
+                                     AND e.patient_id = ANY(a.patient_ids))) AS unaudited,
+              (SELECT count(*)::int FROM audit_event WHERE source = 'seed') AS rows`,
+    );
+    expect(rows[0]!.rows).toBeGreaterThan(100);
+    expect(rows[0]!.unaudited).toBe(0);
+  });
+
   it('leaves the hospital 80–90 % occupied, by the census of bed stays', async () => {
     const census = await censusAt(test.db);
     const occupied = census.reduce((sum, row) => sum + row.occupied, 0);

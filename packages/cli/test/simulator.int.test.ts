@@ -89,4 +89,28 @@ describe('ADT simulator', () => {
 
     expect(steps.length).toBe(afterStop);
   });
+
+  it('audits the patient moves it makes, durable once it has stopped', async () => {
+    const before = await simulatorAuditRows();
+    const simulator = new AdtSimulator({ db: test.db, config, delayMs: [5, 10] });
+    simulator.start();
+    await expect
+      .poll(async () => (await simulatorAuditRows()) - before, { timeout: 20_000 })
+      .toBeGreaterThanOrEqual(3);
+    await simulator.stop();
+
+    const { rows } = await test.db.query<{ patients: number; actor: string }>(
+      `SELECT cardinality(patient_ids) AS patients, actor_id AS actor FROM audit_event
+        WHERE source = 'simulator' ORDER BY id DESC LIMIT 1`,
+    );
+    expect(rows[0]).toMatchObject({ actor: 'system' });
+    expect(rows[0]!.patients).toBeGreaterThanOrEqual(1);
+  });
 });
+
+async function simulatorAuditRows(): Promise<number> {
+  const { rows } = await test.db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM audit_event WHERE source = 'simulator'`,
+  );
+  return rows[0]!.n;
+}

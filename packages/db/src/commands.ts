@@ -24,6 +24,51 @@ export interface CommandContext {
   options: DecideOptions;
   /** Runs first in the command's transaction, e.g. to create the encounter an admit needs. */
   prepare?: (tx: Tx) => Promise<void>;
+  /**
+   * The audit trail of a batch source (seed, simulator, replay): after the commit, a command
+   * that moves or places patients is recorded as the system's write of its encounters'
+   * patients (`defer`: the source flushes at its end). The API audits in its enforcement
+   * point and HL7 in its processor, so they pass none.
+   */
+  audit?: CommandAuditSink | undefined;
+}
+
+/** The part of packages/audit's AuditWriter a batch source hands to executeCommand. */
+export interface CommandAuditSink {
+  defer(event: {
+    source: string;
+    operation: string;
+    action: 'write';
+    actor: { kind: 'system'; id: 'system'; roles: readonly string[] };
+    purpose: 'operations';
+    resourceType: 'encounter';
+    resourceId: string;
+    encounterIds: readonly string[];
+    outcome: 'allowed';
+  }): void;
+}
+
+/** The encounters a command names: whose patients it writes about. */
+export function encountersOf(command: Command): string[] {
+  switch (command.type) {
+    case 'swap':
+      return [command.encounterId, command.otherEncounterId];
+    case 'admit':
+    case 'transfer':
+    case 'discharge':
+    case 'cancel-admit':
+    case 'cancel-transfer':
+    case 'cancel-discharge':
+    case 'reserve':
+      return [command.encounterId];
+    case 'cleaning-started':
+    case 'cleaning-finished':
+    case 'block':
+    case 'unblock':
+    case 'release':
+    case 'set-isolation':
+      return [];
+  }
 }
 
 export interface CommandResult {
@@ -47,13 +92,31 @@ export async function executeCommand(
   commandOrBuild: Command | ((tx: Tx) => Promise<Command>),
   context: CommandContext,
 ): Promise<CommandResult> {
-  return withTransaction(db, async (tx) => {
+  let applied: Command | undefined;
+  const result = await withTransaction(db, async (tx) => {
     await context.prepare?.(tx);
     // A command may need rows created in its own transaction first (a new encounter to admit).
     const command =
       typeof commandOrBuild === 'function' ? await commandOrBuild(tx) : commandOrBuild;
+    applied = command;
     return applyCommand(tx, command, context);
   });
+
+  const encounterIds = context.audit && applied ? encountersOf(applied) : [];
+  if (context.audit && applied && encounterIds.length > 0) {
+    context.audit.defer({
+      source: context.source,
+      operation: `command.${applied.type}`,
+      action: 'write',
+      actor: { kind: 'system', id: 'system', roles: ['system'] },
+      purpose: 'operations',
+      resourceType: 'encounter',
+      resourceId: encounterIds[0]!,
+      encounterIds,
+      outcome: 'allowed',
+    });
+  }
+  return result;
 }
 
 /**

@@ -90,6 +90,12 @@ describe.skipIf(!hasDemo)(`medaxis CLI on the MIMIC demo${skipNote}`, () => {
     expect(after.get('mimic-replay')!.departments.every((code) => code.startsWith('REPLAY-'))).toBe(
       true,
     );
+    // Each played admission, transfer and discharge is audited as the system's write.
+    const { rows } = await test.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audit_event
+        WHERE source = 'replay' AND action = 'write' AND cardinality(patient_ids) > 0`,
+    );
+    expect(rows[0]!.n).toBeGreaterThanOrEqual(25);
   });
 });
 

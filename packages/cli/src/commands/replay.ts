@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 
+import { auditWriterFor } from '@medaxis/audit';
 import { replayMimic, type ReplaySummary } from '@medaxis/interop';
 
 import { openDatabase } from '../context.ts';
@@ -40,6 +41,7 @@ export function registerReplay(program: Command): void {
             maxWaitMs: options.maxWait * 1000,
             limit: options.limit,
             signal: stop.signal,
+            audit: auditWriterFor(database.db),
             onEvent: ({ index, total, event }) => {
               if (index === 0) bar?.start(total, 0, { history: '' });
               bar?.update(index + 1, { history: event.at.toISOString().slice(0, 16) });

@@ -1,3 +1,4 @@
+import { auditWriterFor } from '@medaxis/audit';
 import { executeCommand, type CommandContext, type Db } from '@medaxis/db';
 import { historyCommandOptions, isMedaxisError, type Command } from '@medaxis/domain';
 
@@ -23,9 +24,12 @@ export async function applyPlan(
   options: { random: Random; authority: string; now: Date; concurrency: number },
 ): Promise<ApplyReport> {
   const report: ApplyReport = { applied: 0, refused: [], skipped: 0 };
+  const audit = auditWriterFor(db);
   const context: CommandContext = {
     source: 'seed',
     options: historyCommandOptions(options.now),
+    // The demo's patients are patients too: every placement is an audited write.
+    audit,
     // Each command commits on its own; waiting for every commit's WAL flush would make the
     // seed crawl. A crash mid-seed may lose the last few commits, never consistency.
     prepare: async (tx) => {
@@ -91,6 +95,7 @@ export async function applyPlan(
 
   // Wait for every step before failing, so nothing still runs on the pool afterwards.
   const failure = (await Promise.allSettled(runs)).find((r) => r.status === 'rejected');
+  await audit.flush();
   if (failure) throw failure.reason;
   return report;
 }

@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { ensureEncounter, ensurePatient, executeCommand, type Db } from '@medaxis/db';
+import {
+  ensureEncounter,
+  ensurePatient,
+  executeCommand,
+  type CommandAuditSink,
+  type Db,
+} from '@medaxis/db';
 import { isMedaxisError, liveCommandOptions, type Command } from '@medaxis/domain';
 
 import { buildHistory, type HistoryEvent, type Visit } from './build-history.ts';
@@ -50,6 +56,8 @@ export interface ReplayMimicOptions {
   limit?: number;
   signal?: AbortSignal;
   onEvent?: (progress: ReplayProgress) => void;
+  /** The audit trail: each played event is the system's write of its patients. */
+  audit?: (CommandAuditSink & { flush(): Promise<void> }) | undefined;
 }
 
 export interface ReplayProgress {
@@ -88,9 +96,9 @@ export async function replayMimic(db: Db, options: ReplayMimicOptions): Promise<
   const events = history.events.slice(0, options.limit ?? history.events.length);
 
   const siteId = await ensureMimicSite(db, timeZone);
-  const leftoversDischarged = await dischargeLeftovers(db);
+  const leftoversDischarged = await dischargeLeftovers(db, options.audit);
   const run = new Date().toISOString();
-  const world = new ReplayWorld(db, siteId, run);
+  const world = new ReplayWorld(db, siteId, run, options.audit);
 
   const summary: ReplaySummary = {
     run,
@@ -126,6 +134,7 @@ export async function replayMimic(db: Db, options: ReplayMimicOptions): Promise<
     options.onEvent?.({ index, total: events.length, event, refusedFor });
   }
   summary.bedsCleaned = world.bedsCleaned;
+  await options.audit?.flush();
   return summary;
 }
 
@@ -139,6 +148,7 @@ class ReplayWorld {
     private readonly db: Db,
     private readonly siteId: number,
     private readonly run: string,
+    private readonly audit: CommandAuditSink | undefined,
   ) {}
 
   async apply(event: HistoryEvent, visit: Visit) {
@@ -154,7 +164,7 @@ class ReplayWorld {
             at: new Date(),
           };
 
-    await live(this.db, command);
+    await live(this.db, command, this.audit);
   }
 
   private async encounterOf(visit: Visit): Promise<string> {
@@ -186,7 +196,11 @@ class ReplayWorld {
     const candidate = rows[0];
     if (candidate?.status === 'free') return candidate.id;
     if (candidate) {
-      await live(this.db, { type: 'cleaning-finished', bedId: candidate.id, at: new Date() });
+      await live(
+        this.db,
+        { type: 'cleaning-finished', bedId: candidate.id, at: new Date() },
+        this.audit,
+      );
       this.bedsCleaned++;
       return candidate.id;
     }
@@ -218,10 +232,11 @@ class ReplayWorld {
   }
 }
 
-async function live(db: Db, command: Command) {
+async function live(db: Db, command: Command, audit: CommandAuditSink | undefined) {
   return executeCommand(db, command, {
     source: replaySource,
     options: liveCommandOptions(new Date()),
+    audit,
   });
 }
 
@@ -230,7 +245,7 @@ async function live(db: Db, command: Command) {
  * NOTE: it cannot tell an interrupted run from one still running: two replays at once on one
  * database discharge each other's patients. One replay at a time.
  */
-async function dischargeLeftovers(db: Db): Promise<number> {
+async function dischargeLeftovers(db: Db, audit: CommandAuditSink | undefined): Promise<number> {
   const { rows } = await db.query<{ id: string }>(
     `SELECT id FROM encounter WHERE source_system = $1 AND status = 'in_progress' ORDER BY id`,
     [replaySourceSystem],
@@ -238,7 +253,7 @@ async function dischargeLeftovers(db: Db): Promise<number> {
   let discharged = 0;
   for (const { id } of rows) {
     try {
-      await live(db, { type: 'discharge', encounterId: id, at: new Date() });
+      await live(db, { type: 'discharge', encounterId: id, at: new Date() }, audit);
       discharged++;
     } catch (error) {
       if (!isMedaxisError(error)) throw error;
