@@ -111,11 +111,13 @@ export class DeadLetterState {
       const [result] = await this.client.hl7.reprocess.mutate({ id: current.message.id });
       const status = result?.status ?? 'not applied';
       const reason = result?.errorReason ?? 'no reason given';
+      // The notice shows once the list and the open message say the same: it never stands
+      // beside the message's old outcome.
+      await Promise.all([this.load(), this.refreshOpen(current.message.id)]);
       this.notice =
         result?.status === 'applied'
           ? { kind: 'ok', text: `Applied (${result.ackCode ?? 'AA'}).` }
           : { kind: 'problem', text: `Still ${status}: ${reason}.` };
-      await Promise.all([this.load(), this.refreshOpen(current.message.id)]);
     } catch (error) {
       const refusal = refusalOf(error);
       this.notice = {
