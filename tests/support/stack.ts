@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
-import type { AppRouter } from '@medaxis/api';
+import type { AppRouter, AuditSink } from '@medaxis/api';
 import { addUser, createSession, issueDeviceToken } from '@medaxis/auth';
 import { createTestDatabase, repoRoot, type TestDatabase } from '@medaxis/db/testing';
 import { loadPolicyConfig, loadRoles } from '@medaxis/policy';
@@ -80,6 +80,8 @@ export interface StackOptions {
   auth?: AuthOptions;
   /** Bounds of the board stream, e.g. a small buffer to test a slow display quickly. */
   boardStream?: BoardStreamOptions;
+  /** Where audit rows go; the server's own AuditWriter for the database by default. */
+  audit?: AuditSink;
 }
 
 /** A real server on a random port over a real, migrated test database. */
@@ -102,6 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     webBuildDir: options.web ? join(repoRoot, 'apps/web/build') : undefined,
     auth: options.auth,
     boardStream: options.boardStream,
+    audit: options.audit,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

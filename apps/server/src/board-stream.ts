@@ -1,4 +1,5 @@
 import {
+  auditBoardRead,
   boardAccess,
   boardFeedQuery,
   BoardCursor,
@@ -7,15 +8,17 @@ import {
   presentBoardEvent,
   replayBoardEvents,
   resolveBoardView,
+  type AuditSink,
   type BoardAccess,
   type BoardStreamFrame,
   type BoardView,
+  type BoardWatcher,
   type EventFeed,
   type FeedMessage,
 } from '@medaxis/api';
 import type { Db, EventRow } from '@medaxis/db';
 import { ErrorCode, isMedaxisError } from '@medaxis/domain';
-import { type ConsentPolicies, type Roles } from '@medaxis/policy';
+import { type Actor, type ConsentPolicies, type Purpose, type Roles } from '@medaxis/policy';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import { WebSocket } from 'ws';
 
@@ -67,6 +70,8 @@ interface Board {
    * instance's delivery of it is still under way) may already have come by replay.
    */
   cursor: BoardCursor | null;
+  /** Who watches, as the audit rows of the initials the board shows name them. */
+  watcher: BoardWatcher;
   /** Answered the last ping (or none was sent yet). */
   alive: boolean;
   released: boolean;
@@ -84,10 +89,12 @@ export async function authorizeBoardStream(
   socket: WebSocket,
   config: { roles: Roles; policies: ConsentPolicies },
   auth: Pick<RequestAuth, 'actorForSocket'>,
-): Promise<BoardAccess | null> {
+): Promise<(BoardAccess & { actor: Actor; purpose: Purpose }) | null> {
   const actor = await auth.actorForSocket(request.raw, socket);
   if (!actor) return null;
-  return boardAccess(config, actor, 'treatment', new Date());
+  const purpose = 'treatment';
+  const access = boardAccess(config, actor, purpose, new Date());
+  return access && { ...access, actor, purpose };
 }
 
 /**
@@ -113,6 +120,7 @@ export class BoardStream {
 
   constructor(
     private readonly db: Db,
+    private readonly audit: AuditSink,
     private readonly feed: EventFeed,
     private readonly roles: Roles,
     private readonly policies: ConsentPolicies,
@@ -166,7 +174,13 @@ export class BoardStream {
     if (socket.readyState !== WebSocket.OPEN || this.#stopped) return;
 
     // Held live frames from here on, before the log is read: nothing falls in between.
-    const board = this.#register(socket, connectionId, view);
+    const watcher: BoardWatcher = {
+      actor: access.actor,
+      purpose: access.purpose,
+      requestId: connectionId,
+      clientAddress: request.ip,
+    };
+    const board = this.#register(socket, connectionId, view, watcher);
     socket.on('close', () => this.#release(board));
     socket.on('pong', () => (board.alive = true));
     this.log.debug({ connectionId, view: view.key }, 'board stream opened');
@@ -174,9 +188,14 @@ export class BoardStream {
     try {
       const cursor = await BoardCursor.resume(this.db, query.data.lastEventId);
       board.cursor = cursor;
-      for await (const event of replayBoardEvents(this.db, cursor, view)) {
+      for await (const shown of replayBoardEvents(this.db, cursor, view)) {
         if (board.released) return;
-        if (!event) continue;
+        if (!shown) continue;
+        // Initials leave once their read is audited (a failed write ends the replay: the
+        // board reconnects and is owed the event still).
+        await auditBoardRead(this.audit, watcher, 'board.stream', shown.patients);
+        if (board.released) return;
+        const { event } = shown;
         if (!(await this.#sendPaced(board, encode({ kind: 'event', id: event.id, event })))) return;
       }
       // Live frames keep arriving while a paced send waits: the loop takes them as they come.
@@ -215,20 +234,33 @@ export class BoardStream {
   };
 
   async #deliver(row: Omit<EventRow, 'departmentIds'>) {
-    for (const feed of [...this.#views.values()]) {
-      let event;
+    // Every view at once (reads and audit rows share their round trips and flushes), then
+    // the frames, view by view. The boards each view's event goes to are fixed now: one that
+    // opens while the reads run replays from the log, where it finds the event (and audits
+    // it) itself.
+    const deliveries = [...this.#views.values()].map((feed) => {
+      const boards = [...feed.boards];
+      const shown = this.#present(row, feed.view, boards);
+      // Handled below, in turn; until then a failure must not count as unhandled.
+      shown.catch(() => {});
+      return { feed, boards, shown };
+    });
+    for (const { feed, boards, shown } of deliveries) {
+      let presented;
       try {
-        event = await presentBoardEvent(this.db, row, feed.view);
+        presented = await shown;
       } catch (error) {
         // Skipping the event would lose it: the view's boards resume from the log instead.
         this.log.error({ err: error, eventId: row.id, view: feed.view.key }, 'board event failed');
-        for (const board of [...feed.boards]) this.#cutOff(board);
+        for (const board of boards) this.#cutOff(board);
         continue;
       }
-      if (!event) continue;
+      if (!presented) continue;
+      const { event } = presented;
       const frame = encode({ kind: 'event', id: event.id, event });
       const id = BigInt(event.id);
-      for (const board of feed.boards) {
+      for (const board of boards) {
+        if (board.released) continue;
         if (!board.pending) {
           if (board.cursor!.advanceTo(id)) this.#send(board, frame);
         } else if (board.pending.length < this.#maxPendingEvents) {
@@ -238,6 +270,19 @@ export class BoardStream {
         }
       }
     }
+  }
+
+  /** The event as `view` shows it, once each board's read of the initials in it is committed. */
+  async #present(row: Omit<EventRow, 'departmentIds'>, view: BoardView, boards: Board[]) {
+    const shown = await presentBoardEvent(this.db, row, view);
+    if (shown && shown.patients.length > 0) {
+      await Promise.all(
+        boards.map((board) =>
+          auditBoardRead(this.audit, board.watcher, 'board.stream', shown.patients),
+        ),
+      );
+    }
+    return shown;
   }
 
   /**
@@ -327,7 +372,12 @@ export class BoardStream {
     close(socket, boardStreamCloseFor[error.code], quiet ? 'not allowed' : error.message);
   }
 
-  #register(socket: WebSocket, connectionId: string, view: BoardView): Board {
+  #register(
+    socket: WebSocket,
+    connectionId: string,
+    view: BoardView,
+    watcher: BoardWatcher,
+  ): Board {
     let feed = this.#views.get(view.key);
     if (!feed) {
       feed = { view, boards: new Set() };
@@ -339,6 +389,7 @@ export class BoardStream {
       feed,
       pending: [],
       cursor: null,
+      watcher,
       alive: true,
       released: false,
     };
@@ -371,6 +422,7 @@ export function registerBoardStream(
   app: FastifyInstance,
   deps: {
     db: Db;
+    audit: AuditSink;
     feed: EventFeed;
     roles: Roles;
     policies: ConsentPolicies;
@@ -381,6 +433,7 @@ export function registerBoardStream(
 ): BoardStream {
   const stream = new BoardStream(
     deps.db,
+    deps.audit,
     deps.feed,
     deps.roles,
     deps.policies,

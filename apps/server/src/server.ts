@@ -125,6 +125,7 @@ export async function buildServer(options: ServerOptions): Promise<{
     app,
     {
       db,
+      audit,
       feed: hub,
       roles: options.roles,
       policies: options.policies,

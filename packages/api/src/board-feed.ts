@@ -155,7 +155,7 @@ export async function* replayBoardEvents(
   db: Db,
   cursor: BoardCursor,
   view: BoardView,
-): AsyncGenerator<BoardEvent | undefined> {
+): AsyncGenerator<PresentedEvent | undefined> {
   for (;;) {
     const page = await readEventsAfter(db, cursor.last.toString(), replayPage);
     if (showsIdentity(view.identity)) {
@@ -203,6 +203,16 @@ export function boardEventIn(event: BoardEvent, view: BoardView): BoardEvent | u
   return beds.length > 0 ? { ...event, beds } : undefined;
 }
 
+/** An event as one board shows it, and the patients whose initials it shows. */
+export interface PresentedEvent {
+  event: BoardEvent;
+  /**
+   * Patients whose initials the event shows: delivering it is a read of them, audited
+   * before it leaves (board-audit.ts). Empty on boards that show no identity.
+   */
+  patients: readonly string[];
+}
+
 /**
  * An event as one view shows it: its beds in the view's departments, with the initials the
  * view may show judged against consent now (so a revocation holds for every event delivered
@@ -213,11 +223,15 @@ export async function presentBoardEvent(
   row: Omit<EventRow, 'departmentIds'>,
   view: BoardView,
   now: Date = new Date(),
-): Promise<BoardEvent | undefined> {
+): Promise<PresentedEvent | undefined> {
   const whole = toBoardEvent(row);
   const event = boardEventIn(whole, view);
-  if (!event || !showsIdentity(view.identity)) return event;
+  if (!event) return undefined;
+  if (!showsIdentity(view.identity)) return { event, patients: [] };
   const occupants = await occupantsOf(db, row, whole.beds);
-  const beds = withInitials(event.beds, occupants, view.identity, now);
-  return beds === event.beds ? event : { ...event, beds };
+  const shown = withInitials(event.beds, occupants, view.identity, now);
+  return {
+    event: shown.beds === event.beds ? event : { ...event, beds: shown.beds },
+    patients: shown.patients,
+  };
 }

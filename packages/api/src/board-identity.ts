@@ -107,26 +107,33 @@ export async function currentOccupants(
   return read.get('now')!;
 }
 
-/**
- * The beds with the initials this board may show, judged against consent at `now`. The same
- * array when nothing changes, so boards that show no identity keep sharing one encoding.
- */
+/** Beds as one board shows them, and the patients whose initials they show. */
+export interface ShownBeds<T extends BoardBedRow> {
+  /** The same array when nothing changes, so boards that show no identity share one encoding. */
+  beds: T[];
+  /** Patients whose initials appear on these beds: what the board's audit row names. */
+  patients: string[];
+}
+
+/** The beds with the initials this board may show, judged against consent at `now`. */
 export function withInitials<T extends BoardBedRow>(
   beds: T[],
   occupants: ReadonlyMap<number, BoardOccupant>,
   identity: BoardIdentity,
   now: Date,
-): T[] {
-  if (!showsIdentity(identity) || occupants.size === 0) return beds;
+): ShownBeds<T> {
+  const patients: string[] = [];
+  if (!showsIdentity(identity) || occupants.size === 0) return { beds, patients };
   let changed = false;
   const shown = beds.map((bed) => {
     const occupant = bed.status === 'occupied' ? occupants.get(bed.id) : undefined;
     if (!occupant) return bed;
     const state = consentState(occupant.consent, identity.policies, now);
     const initials = boardInitials(identity.decision, state, occupant.initials);
+    if (initials !== null) patients.push(occupant.patientId);
     if (initials === bed.initials) return bed;
     changed = true;
     return { ...bed, initials };
   });
-  return changed ? shown : beds;
+  return { beds: changed ? shown : beds, patients };
 }

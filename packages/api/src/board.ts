@@ -11,7 +11,9 @@ import {
   replayBoardEvents,
   resolveBoardView,
   type BoardView,
+  type PresentedEvent,
 } from './board-feed.ts';
+import { auditBoardRead, type BoardWatcher } from './board-audit.ts';
 import {
   boardIdentityOf,
   currentOccupants,
@@ -59,19 +61,21 @@ export const boardRouter = router({
       if (only && !inScope(only)) {
         throw new MedaxisError(ErrorCode.forbidden, 'department_not_in_scope', 'Not allowed.');
       }
-      const [site, rows] = await Promise.all([
+      const [site, all] = await Promise.all([
         getSite(ctx.db),
         loadBoardBedsByDepartment(ctx.db, only),
       ]);
-      // Initials where this board's decision and each patient's consent allow, as of now.
-      // SHORTCUT (security issue, item 7): initials shown here and on the live feeds are not
-      // yet audited as a read of those patients; board.read procedures declare no
-      // `patientData`. It matters wherever a role's board shows initials (config/roles.json).
+      const rows = scope === '*' ? all : all.filter((bed) => inScope(bed.departmentCode));
+      // Initials where this board's decision and each patient's consent allow, as of now:
+      // the patients shown are reported, so the enforcement point audits the read of them.
       const now = ctx.now();
       const identity = boardIdentityOf(ctx.access.decision, ctx.policies);
-      const beds = showsIdentity(identity)
-        ? withInitials(rows, await currentOccupants(ctx.db, rows, now), identity, now)
-        : rows;
+      let beds = rows;
+      if (showsIdentity(identity)) {
+        const shown = withInitials(rows, await currentOccupants(ctx.db, rows, now), identity, now);
+        beds = shown.beds;
+        ctx.access.touch(shown.patients);
+      }
       return {
         site: site
           ? { code: site.code, name: site.name, timeZone: site.timeZone }
@@ -115,8 +119,20 @@ export const boardRouter = router({
       try {
         const cursor = await BoardCursor.resume(ctx.db, input?.lastEventId);
 
-        for await (const event of replayBoardEvents(ctx.db, cursor, view)) {
-          if (event) yield tracked(event.id, event as BoardMessage);
+        // An event that shows initials leaves once the read of those patients is audited.
+        const watcher: BoardWatcher = {
+          actor: ctx.access.actor,
+          purpose: ctx.access.purpose,
+          requestId: ctx.requestId,
+          clientAddress: ctx.clientAddress,
+        };
+        const deliver = async (shown: PresentedEvent) => {
+          await auditBoardRead(ctx.audit, watcher, 'board.events', shown.patients);
+          return tracked(shown.event.id, shown.event as BoardMessage);
+        };
+
+        for await (const shown of replayBoardEvents(ctx.db, cursor, view)) {
+          if (shown) yield await deliver(shown);
         }
 
         for await (const message of queue) {
@@ -125,8 +141,8 @@ export const boardRouter = router({
             continue;
           }
           if (!cursor.advance(message.event.id)) continue;
-          const event = await presentBoardEvent(ctx.db, message.event, view);
-          if (event) yield tracked(event.id, event as BoardMessage);
+          const shown = await presentBoardEvent(ctx.db, message.event, view);
+          if (shown) yield await deliver(shown);
         }
       } finally {
         stop();

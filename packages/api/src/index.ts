@@ -1,5 +1,6 @@
 export type * from './board-types.ts';
 export type { AuditSink, Context, EventFeed, FeedMessage } from './context.ts';
+export { auditBoardRead, type BoardWatcher } from './board-audit.ts';
 export type * from './compliance-types.ts';
 export {
   boardAccess,
@@ -13,6 +14,7 @@ export {
   type BoardAccess,
   type BoardFeedQuery,
   type BoardView,
+  type PresentedEvent,
 } from './board-feed.ts';
 export { boardStreamClose, boardStreamCloseFor, trpcCodeFor } from './errors.ts';
 export { appRouter, type AppRouter } from './router.ts';

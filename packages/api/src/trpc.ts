@@ -41,7 +41,8 @@ export const router = t.router;
  * little to the client (UNAUTHORIZED / FORBIDDEN with a reason code, never data); domain
  * errors become typed tRPC errors.
  *
- * Every procedure whose meta declares `patientData` is audited here (packages/audit README,
+ * Every procedure whose meta declares `patientData`, and every other one that reports patients
+ * it showed (`access.touch`: a board's initials), is audited here (packages/audit README,
  * "In the API"): one row per call, `denied` when the policy or the procedure refuses (with
  * the reason, which the client never sees), `error` when it fails (malformed input
  * included), `allowed` otherwise, flagged `break_glass` when only an override revealed a
@@ -74,13 +75,15 @@ export const procedure = t.procedure.use(async ({ ctx, meta, next, path }) => {
   });
   const actor = ctx.actor;
   const encounters = new Set<string>();
+  // A procedure that declares no patient data but still reports patients it showed (a board
+  // snapshot with initials) is audited as a read of them.
   const audit = (outcome: AuditOutcome, reason: string | null, patients: ReadonlySet<string>) =>
-    meta.patientData === undefined
+    meta.patientData === undefined && patients.size === 0
       ? Promise.resolve()
       : ctx.audit.record({
           source: 'api',
           operation: path,
-          action: meta.patientData,
+          action: meta.patientData ?? 'read',
           actor: auditActor(actor),
           purpose: ctx.purpose,
           resourceType: meta.resourceType ?? 'patient',
@@ -158,7 +161,7 @@ function resourceOf(
 }
 
 /** Who acted, as the audit row records it: a wall display's token is its device. */
-function auditActor(actor: Actor) {
+export function auditActor(actor: Actor) {
   return {
     kind: actor.kind,
     id: actor.id,
