@@ -289,6 +289,7 @@ export class AdtSimulator {
         encounterId: longestWaiting(undecided).encounterId!,
         at: now,
         source,
+        audit: this.#audit,
       }),
     );
     offer('ed-discharge', undecided.length * 0.035, () =>

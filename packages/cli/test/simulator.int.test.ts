@@ -108,6 +108,38 @@ describe('ADT simulator', () => {
   });
 });
 
+describe('ADT simulator audit', () => {
+  it('audits each admit decision it records as a write of that patient', async () => {
+    let clock = Date.now();
+    const simulator = new AdtSimulator({
+      db: test.db,
+      config,
+      random: new Random(11),
+      now: () => new Date((clock += 2_500)),
+    });
+    let decisions = 0;
+    for (let step = 0; step < 3_000 && decisions < 2; step++) {
+      const outcome = await simulator.step();
+      if (outcome.status === 'applied' && outcome.action === 'admit-decision') decisions += 1;
+    }
+    await simulator.stop();
+    expect(decisions).toBeGreaterThanOrEqual(1);
+
+    const { rows } = await test.db.query<{ events: number; unaudited: number }>(
+      `SELECT count(*)::int AS events,
+              count(*) FILTER (WHERE NOT EXISTS (
+                SELECT 1 FROM audit_event a
+                 WHERE a.source = 'simulator' AND a.operation = 'command.admit-decision'
+                   AND a.resource_id = e.encounter_id::text
+                   AND c.patient_id = ANY(a.patient_ids)))::int AS unaudited
+         FROM event e JOIN encounter c ON c.id = e.encounter_id
+        WHERE e.type = 'admit-decision' AND e.source = 'simulator'`,
+    );
+    expect(rows[0]!.events).toBeGreaterThanOrEqual(decisions);
+    expect(rows[0]!.unaudited).toBe(0);
+  });
+});
+
 async function simulatorAuditRows(): Promise<number> {
   const { rows } = await test.db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM audit_event WHERE source = 'simulator'`,

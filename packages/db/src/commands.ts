@@ -48,6 +48,31 @@ export interface CommandAuditSink {
   }): void;
 }
 
+/**
+ * Records a batch source's committed write of these encounters' patients as the system's
+ * (nothing when it names no encounter). Commands outside executeCommand (an admit decision)
+ * use it too, so every write of a batch source leaves the same row.
+ */
+export function deferCommandAudit(
+  audit: CommandAuditSink,
+  source: string,
+  type: string,
+  encounterIds: readonly string[],
+): void {
+  if (encounterIds.length === 0) return;
+  audit.defer({
+    source,
+    operation: `command.${type}`,
+    action: 'write',
+    actor: { kind: 'system', id: 'system', roles: ['system'] },
+    purpose: 'operations',
+    resourceType: 'encounter',
+    resourceId: encounterIds[0]!,
+    encounterIds,
+    outcome: 'allowed',
+  });
+}
+
 /** The encounters a command names: whose patients it writes about. */
 export function encountersOf(command: Command): string[] {
   switch (command.type) {
@@ -102,19 +127,8 @@ export async function executeCommand(
     return applyCommand(tx, command, context);
   });
 
-  const encounterIds = context.audit && applied ? encountersOf(applied) : [];
-  if (context.audit && applied && encounterIds.length > 0) {
-    context.audit.defer({
-      source: context.source,
-      operation: `command.${applied.type}`,
-      action: 'write',
-      actor: { kind: 'system', id: 'system', roles: ['system'] },
-      purpose: 'operations',
-      resourceType: 'encounter',
-      resourceId: encounterIds[0]!,
-      encounterIds,
-      outcome: 'allowed',
-    });
+  if (context.audit && applied) {
+    deferCommandAudit(context.audit, context.source, applied.type, encountersOf(applied));
   }
   return result;
 }

@@ -1,6 +1,7 @@
 import { ErrorCode, MedaxisError } from '@medaxis/domain';
 
 import { loadBoardBeds } from './board.ts';
+import { deferCommandAudit, type CommandAuditSink } from './commands.ts';
 import { appendEvent } from './events.ts';
 import { withTransaction, type Db } from './pool.ts';
 
@@ -12,9 +13,15 @@ import { withTransaction, type Db } from './pool.ts';
  */
 export async function recordAdmitDecision(
   db: Db,
-  input: { encounterId: string; at: Date; source: string },
+  input: {
+    encounterId: string;
+    at: Date;
+    source: string;
+    /** A batch source's audit trail (as for executeCommand): the write is deferred to it. */
+    audit?: CommandAuditSink | undefined;
+  },
 ): Promise<string> {
-  return withTransaction(db, async (tx) => {
+  const eventId = await withTransaction(db, async (tx) => {
     const updated = await tx.query<{ id: string }>(
       `UPDATE encounter SET admit_decision_at = $2
         WHERE id = $1 AND status = 'in_progress' AND admit_decision_at IS NULL
@@ -49,4 +56,8 @@ export async function recordAdmitDecision(
       },
     });
   });
+  if (input.audit) {
+    deferCommandAudit(input.audit, input.source, 'admit-decision', [input.encounterId]);
+  }
+  return eventId;
 }
