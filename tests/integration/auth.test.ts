@@ -352,6 +352,29 @@ describe('forged, expired and malformed credentials', () => {
   });
 });
 
+describe('no credential at all', () => {
+  it('is refused on patient data, and the attempt is audited as nobody, denied', async () => {
+    const response = await fetch(
+      `${stack.baseUrl}/trpc/patients.search?input=${encodeURIComponent('{"name":"Wojcik"}')}`,
+    );
+    expect(response.status).toBe(401);
+
+    const { rows } = await stack.database.db.query(
+      `SELECT actor_kind AS "actorKind", action, outcome, reason, purpose
+         FROM audit_event WHERE operation = 'patients.search' AND actor_kind = 'anonymous'`,
+    );
+    expect(rows).toEqual([
+      {
+        actorKind: 'anonymous',
+        action: 'search',
+        outcome: 'denied',
+        reason: 'unauthenticated',
+        purpose: 'treatment',
+      },
+    ]);
+  });
+});
+
 describe('cross-origin requests (CSRF)', () => {
   it('refuses a state-changing request from another origin, session or not, changing nothing', async () => {
     const { username, password } = await newUser();

@@ -54,6 +54,23 @@ export const procedure = t.procedure.use(async ({ ctx, meta, next, path }) => {
     throw new TRPCError({ code: 'FORBIDDEN', message: 'Not allowed.' });
   }
   if (!ctx.actor) {
+    // An attempt on patient data without a credential is audited as the bad tokens are (a
+    // refused session or device token already has its `auth` row): nobody, denied.
+    if (meta.patientData !== undefined) {
+      await ctx.audit.record({
+        source: 'api',
+        operation: path,
+        action: meta.patientData,
+        actor: { kind: 'anonymous', id: 'anonymous', roles: [], deviceId: null },
+        purpose: ctx.purpose,
+        resourceType: meta.resourceType ?? 'patient',
+        resourceId: null,
+        outcome: 'denied',
+        reason: 'unauthenticated',
+        requestId: ctx.requestId,
+        clientAddress: ctx.clientAddress,
+      });
+    }
     throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first.' });
   }
 
