@@ -7,6 +7,7 @@
  *
  *   npm run bench:board -- [--boards 1000] [--rounds 200] [--warmup 20] [--gap-ms 20]
  *                          [--block 10] [--client-processes 2] [--samples file.json] [--profile]
+ *                          [--events block|swap]
  *
  * Processes: this driver (commits, clock, statistics), three servers (the floor, the board
  * stream, tRPC; each in its own process, the two product ones on databases of their own) and
@@ -18,6 +19,11 @@
  * starts when the driver sends the transaction's COMMIT and ends when the last board
  * has parsed the event in its application callback. Loopback only; every wait is bounded and
  * the whole run gives up after 15 minutes.
+ *
+ * `--events` picks the rounds' command. `block` (the default) blocks and unblocks a bed: an event
+ * that shows no patient. `swap` swaps two named patients' beds back and forth: an event that
+ * shows both patients' initials on every display, so each board's delivery waits for its audit
+ * row (a read of those patients, committed before the frame leaves).
  *
  * `--samples` writes every round's figures as JSON; `--profile` writes a CPU profile of each
  * server over the measured rounds (to the system's temporary directory; the profiler slows the
@@ -33,6 +39,8 @@ import { parseArgs } from 'node:util';
 
 import {
   createDb,
+  ensureEncounter,
+  ensurePatient,
   executeCommand,
   lastEventId,
   readEventsAfter,
@@ -44,7 +52,7 @@ import { createTestDatabase } from '@medaxis/db/testing';
 import { issueDeviceToken } from '@medaxis/auth';
 import { liveCommandOptions, type Command } from '@medaxis/domain';
 
-import { seedSmallHospital } from '../tests/support/fixtures.ts';
+import { seedSmallHospital, type SmallHospital } from '../tests/support/fixtures.ts';
 import type {
   ClientMode,
   ClientsConfig,
@@ -68,8 +76,14 @@ const { values: flags } = parseArgs({
     /** Also write every round's latency here, as JSON, for a closer look. */
     samples: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    /** The rounds' command: `block` (no patient shown) or `swap` (two patients' initials). */
+    events: { type: 'string', default: 'block' },
   },
 });
+if (flags.events !== 'block' && flags.events !== 'swap') {
+  throw new Error(`--events must be block or swap, not ${flags.events}`);
+}
+const eventKind = flags.events;
 const boards = integer(flags.boards, 'boards', 1);
 const rounds = integer(flags.rounds, 'rounds', 1);
 const warmup = integer(flags.warmup, 'warmup', 0);
@@ -431,10 +445,10 @@ async function run() {
   const servers: ChildProcess[] = [];
   const paths: OpenPath[] = [];
   try {
-    const streamBed = (await seedSmallHospital(streamDb.db)).beds['MED-01-A']!;
-    const trpcBed = (await seedSmallHospital(trpcDb.db)).beds['MED-01-A']!;
-    const sample = await sampleBoardEvent(streamDb.db, streamBed);
-    await sampleBoardEvent(trpcDb.db, trpcBed);
+    const streamRound = await prepareRounds(streamDb.db);
+    const trpcRound = await prepareRounds(trpcDb.db);
+    const sample = await streamRound.sample();
+    await trpcRound.sample();
 
     const floorServer = start(
       'floor-server.ts',
@@ -467,7 +481,7 @@ async function run() {
         urlPath: '/board-stream',
         lastEventId: await lastEventId(streamDb.db),
         cookie: await displayCookie(streamDb.db),
-        commit: (round) => blockInTurn(streamCommits, streamBed, round),
+        commit: (round) => streamRound.commit(streamCommits, round),
       }),
     );
 
@@ -480,7 +494,7 @@ async function run() {
         urlPath: '/trpc',
         lastEventId: await lastEventId(trpcDb.db),
         cookie: await displayCookie(trpcDb.db),
-        commit: (round) => blockInTurn(trpcCommits, trpcBed, round),
+        commit: (round) => trpcRound.commit(trpcCommits, round),
       }),
     );
 
@@ -512,36 +526,80 @@ async function run() {
   }
 }
 
+interface Rounds {
+  /** One round's command, committed on `db`; resolves to its event id. */
+  commit(db: Db, round: number): Promise<string>;
+  /**
+   * One real event of the rounds' kind, as the product would send it, for the floor to send
+   * the same number of bytes; the database is left as the rounds start from.
+   */
+  sample(): Promise<string>;
+}
+
+/** The small test hospital, and the rounds `--events` asks for on it. */
+async function prepareRounds(db: Db): Promise<Rounds> {
+  const hospital = await seedSmallHospital(db);
+  const command = eventKind === 'swap' ? await swapInTurn(db, hospital) : blockInTurn(hospital);
+  const commit = async (on: Db, round: number) => {
+    const at = new Date();
+    const result = await executeCommand(on, command(round, at), {
+      source: 'bench',
+      options: liveCommandOptions(at),
+    });
+    return result.eventId;
+  };
+  return {
+    commit,
+    async sample() {
+      const first = await commit(db, 0);
+      await commit(db, 1);
+      const [row] = await readEventsAfter(db, String(BigInt(first) - 1n), 1);
+      if (!row) throw new Error('the sample event is missing');
+      return JSON.stringify(boardEventOf(row));
+    },
+  };
+}
+
 /** Blocks and unblocks one bed in turn: a real command, one event, the same size each time. */
-async function blockInTurn(db: Db, bedId: number, round: number): Promise<string> {
-  const at = new Date();
-  const command: Command =
+function blockInTurn(hospital: SmallHospital) {
+  const bedId = hospital.beds['MED-01-A']!;
+  return (round: number, at: Date): Command =>
     round % 2 === 0
       ? { type: 'block', bedId, reason: 'maintenance', at }
       : { type: 'unblock', bedId, at };
-  const result = await executeCommand(db, command, {
-    source: 'bench',
-    options: liveCommandOptions(at),
-  });
-  return result.eventId;
 }
 
 /**
- * One real block, as the product would send it, for the floor to send the same number of bytes;
- * then the unblock, so the product rounds start from a free bed.
+ * Two named patients in MED-01-A and MED-01-B, whose beds are swapped each round: one event
+ * showing both patients' initials, the same size each time.
  */
-async function sampleBoardEvent(db: Db, bedId: number): Promise<string> {
-  const at = new Date();
-  const context = { source: 'bench', options: liveCommandOptions(at) };
-  const blocked = await executeCommand(
-    db,
-    { type: 'block', bedId, reason: 'maintenance', at },
-    context,
-  );
-  await executeCommand(db, { type: 'unblock', bedId, at: new Date() }, context);
-  const [row] = await readEventsAfter(db, String(BigInt(blocked.eventId) - 1n), 1);
-  if (!row) throw new Error('the sample event is missing');
-  return JSON.stringify(boardEventOf(row));
+async function swapInTurn(db: Db, hospital: SmallHospital) {
+  const encounters: string[] = [];
+  for (const [index, bed] of ['MED-01-A', 'MED-01-B'].entries()) {
+    const patientId = await ensurePatient(db, {
+      mrn: `BENCH-${index}`,
+      authority: 'BENCH',
+      familyName: ['Wojcik', 'Abernathy'][index]!,
+      givenName: ['Halina', 'Quentin'][index]!,
+      birthDate: '1960-01-02',
+      sex: 'F',
+    });
+    const encounterId = await ensureEncounter(db, { patientId, class: 'inpatient' });
+    const at = new Date(Date.now() - 60_000);
+    await executeCommand(
+      db,
+      { type: 'admit', encounterId, bedId: hospital.beds[bed]!, at },
+      { source: 'bench', options: liveCommandOptions(at) },
+    );
+    encounters.push(encounterId);
+  }
+  const [encounterId, otherEncounterId] = encounters as [string, string];
+  return (_round: number, at: Date): Command => ({
+    type: 'swap',
+    encounterId,
+    otherEncounterId,
+    at,
+  });
 }
 
 /** The whole-hospital board event, field for field as the board stream sends it. */
@@ -571,6 +629,10 @@ function describeRun(run: { postgres: string; eventBytes: number; load: number[]
     `- load average (1 / 5 / 15 min), start → end: ${load}`,
     `- ${rounds} rounds after ${warmup} warm-up rounds, ${gapMs} ms apart; ${boards} boards ` +
       `over ${processes} client processes; board event ${run.eventBytes} bytes of JSON`,
+    eventKind === 'swap'
+      ? `- rounds: swap two named patients' beds (each board shows their initials; one audit ` +
+        `row per board per event, committed before the frame leaves)`
+      : `- rounds: block / unblock one bed (no patient shown, no audit row)`,
     `- a round: COMMIT sent → the last board has parsed the event; clocks: CLOCK_MONOTONIC`,
   ].join('\n');
 }

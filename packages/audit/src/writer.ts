@@ -95,6 +95,9 @@ export class AuditWriter {
   #kick(): void {
     if (this.#flushing) return;
     this.#flushing = (async () => {
+      // One microtask first: rows recorded in the same turn (a board stream's rows for every
+      // display of an event) join this flush instead of waiting for the next.
+      await Promise.resolve();
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#maxBatch);
         try {
