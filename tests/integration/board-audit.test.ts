@@ -1,6 +1,12 @@
 import type { AuditSink, BoardEvent, BoardStreamFrame } from '@medaxis/api';
 import { auditWriterFor, type AuditEvent } from '@medaxis/audit';
-import { ensureEncounter, ensurePatient } from '@medaxis/db';
+import {
+  appendEvent,
+  ensureEncounter,
+  ensurePatient,
+  loadBoardBeds,
+  withTransaction,
+} from '@medaxis/db';
 import { createTestDatabase, type TestDatabase } from '@medaxis/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -247,6 +253,53 @@ describe('board stream (wall displays)', () => {
     for (const row of rows) expect(row.patientIds).toEqual([patients['MED-02-B']]);
     first.socket.close();
     second.socket.close();
+  });
+
+  it('writes one row per frame it sends, whether replayed, held during replay, or live', async () => {
+    await waitUntil(() => stack.boardStream.socketCount === 0);
+    const { lastEventId } = await manager.board.snapshot.query();
+    const beds = await loadBoardBeds(stack.database.db, [
+      hospital.beds['MED-01-A']!,
+      hospital.beds['MED-01-B']!,
+    ]);
+    const append = () =>
+      withTransaction(stack.database.db, async (tx) => {
+        for (let n = 0; n < 20; n++) {
+          await appendEvent(tx, {
+            type: 'test-occupied',
+            occurredAt: new Date(),
+            source: 'test',
+            departmentId: hospital.departments.MED!,
+            bedId: null,
+            encounterId: null,
+            payload: { beds },
+          });
+        }
+      });
+    await append();
+    const mark = await lastAuditId();
+
+    // Twenty to replay; twenty more commit while it runs (held, then sent), then twenty live.
+    const display = openStream(await stack.deviceToken('MED'), { department: 'MED', lastEventId });
+    await append();
+    await display.opened;
+    await waitUntil(() => display.events.length >= 40);
+    await append();
+    await waitUntil(() => display.events.length >= 60);
+    await sleep(300);
+
+    expect(display.events).toHaveLength(60);
+    expect(new Set(display.events.map((event) => event.id)).size).toBe(60);
+    for (const event of display.events) {
+      expect(initialsOf(event)).toEqual({ 'MED-01-A': 'HW', 'MED-01-B': 'QA' });
+    }
+    const rows = await boardRowsSince(mark);
+    expect(rows).toHaveLength(60);
+    for (const row of rows) {
+      expect(row.operation).toBe('board.stream');
+      expect(row.patientIds.sort()).toEqual([patients['MED-01-A']!, patients['MED-01-B']!].sort());
+    }
+    display.socket.close();
   });
 
   it('audits a replayed event as it is sent, and a block event not at all', async () => {

@@ -55,6 +55,8 @@ interface ViewFeed {
 interface PendingFrame {
   id: string;
   frame: Buffer;
+  /** Whose initials the frame shows: audited when it is sent, if it is (the replay may have). */
+  patients: readonly string[];
 }
 
 interface Board {
@@ -201,9 +203,11 @@ export class BoardStream {
       // Live frames keep arriving while a paced send waits: the loop takes them as they come.
       const pending = board.pending ?? [];
       for (let i = 0; i < pending.length; i++) {
-        const { id, frame } = pending[i]!;
+        const { id, frame, patients } = pending[i]!;
         if (board.released) return;
         if (!cursor.advance(id)) continue;
+        await auditBoardRead(this.audit, watcher, 'board.stream', patients);
+        if (board.released) return;
         if (!(await this.#sendPaced(board, frame))) return;
       }
       if (board.released) return;
@@ -237,7 +241,7 @@ export class BoardStream {
     // Every view at once (reads and audit rows share their round trips and flushes), then
     // the frames, view by view. The boards each view's event goes to are fixed now: one that
     // opens while the reads run replays from the log, where it finds the event (and audits
-    // it) itself.
+    // it) itself. A board still replaying holds the frame and audits it if it sends it.
     const deliveries = [...this.#views.values()].map((feed) => {
       const boards = [...feed.boards];
       const shown = this.#present(row, feed.view, boards);
@@ -246,17 +250,21 @@ export class BoardStream {
       return { feed, boards, shown };
     });
     for (const { feed, boards, shown } of deliveries) {
-      let presented;
+      let presented: Awaited<typeof shown>;
       try {
         presented = await shown;
+        if (!presented) continue;
+        // A board that finished its replay while the reads ran was not audited with the
+        // others: it is now, before it is sent the frame.
+        const late = boards.filter((board) => !board.pending && !presented!.audited.has(board));
+        await this.#auditReads(late, presented.patients);
       } catch (error) {
         // Skipping the event would lose it: the view's boards resume from the log instead.
         this.log.error({ err: error, eventId: row.id, view: feed.view.key }, 'board event failed');
         for (const board of boards) this.#cutOff(board);
         continue;
       }
-      if (!presented) continue;
-      const { event } = presented;
+      const { event, patients } = presented;
       const frame = encode({ kind: 'event', id: event.id, event });
       const id = BigInt(event.id);
       for (const board of boards) {
@@ -264,7 +272,7 @@ export class BoardStream {
         if (!board.pending) {
           if (board.cursor!.advanceTo(id)) this.#send(board, frame);
         } else if (board.pending.length < this.#maxPendingEvents) {
-          board.pending.push({ id: event.id, frame });
+          board.pending.push({ id: event.id, frame, patients });
         } else {
           this.#cutOff(board);
         }
@@ -272,17 +280,26 @@ export class BoardStream {
     }
   }
 
-  /** The event as `view` shows it, once each board's read of the initials in it is committed. */
+  /**
+   * The event as `view` shows it, once each live board's read of the initials in it is
+   * committed; `audited` names those boards (a live board past the event is not one: it will
+   * not be sent the frame).
+   */
   async #present(row: Omit<EventRow, 'departmentIds'>, view: BoardView, boards: Board[]) {
     const shown = await presentBoardEvent(this.db, row, view);
-    if (shown && shown.patients.length > 0) {
-      await Promise.all(
-        boards.map((board) =>
-          auditBoardRead(this.audit, board.watcher, 'board.stream', shown.patients),
-        ),
-      );
-    }
-    return shown;
+    if (!shown) return undefined;
+    const id = BigInt(row.id);
+    const live = boards.filter((board) => !board.pending && board.cursor!.last < id);
+    await this.#auditReads(live, shown.patients);
+    return { ...shown, audited: new Set(live) };
+  }
+
+  /** One audit row per board for the initials of `patients` it is shown (none if none). */
+  async #auditReads(boards: readonly Board[], patients: readonly string[]) {
+    if (patients.length === 0) return;
+    await Promise.all(
+      boards.map((board) => auditBoardRead(this.audit, board.watcher, 'board.stream', patients)),
+    );
   }
 
   /**
