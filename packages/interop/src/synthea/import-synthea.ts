@@ -224,6 +224,37 @@ export async function importSynthea(
   return report;
 }
 
+/**
+ * Applies one row of a Synthea CSV file on its own, as importSynthea does for each row: how a
+ * kept rejection is reprocessed. A row refused throws the MedaxisError it would be kept with
+ * (invalid_row for one that does not read). Rows refer back (an encounter to its patient):
+ * the row is applied against what the database holds now.
+ */
+export async function applySyntheaRow(
+  db: Db,
+  file: string,
+  raw: Record<string, string | undefined>,
+  options: { audit?: ImportAuditSink | undefined } = {},
+): Promise<{ notes: string[] }> {
+  if (!syntheaFiles.includes(file)) {
+    throw new MedaxisError(
+      ErrorCode.validation,
+      'unknown_file',
+      `MedAxis imports no Synthea file ${file}; it reads ${syntheaFiles.join(', ')}.`,
+    );
+  }
+  const notes: string[] = [];
+  try {
+    await applyRow(db, file, raw, notes, options.audit);
+  } catch (error) {
+    if (error instanceof z.ZodError) {
+      throw new MedaxisError(ErrorCode.validation, 'invalid_row', rowIssue(error));
+    }
+    throw error;
+  }
+  return { notes };
+}
+
 async function applyRow(
   db: Db,
   file: string,
