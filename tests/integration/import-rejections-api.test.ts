@@ -116,11 +116,12 @@ describe('import rejections over the API', () => {
   it('shows the row of a locations rejection, and hides a patient row', async () => {
     const locations = await rejectionOf('locations', 'bad_kind');
     const patient = await rejectionOf('fhir', 'invalid_resource');
-    const get = (id: string) =>
-      fetch(
-        `${stack.baseUrl}/trpc/imports.rejection?input=${encodeURIComponent(JSON.stringify({ id }))}`,
-        { headers: { cookie, 'x-purpose-of-use': 'operations' } },
-      ).then((response) => response.json() as Promise<{ result: { data: unknown } }>);
+    const get = (id: string) => {
+      const input = encodeURIComponent(JSON.stringify({ id }));
+      return fetch(`${stack.baseUrl}/trpc/imports.rejection?input=${input}`, {
+        headers: { cookie, 'x-purpose-of-use': 'operations' },
+      }).then((response) => response.json() as Promise<{ result: { data: unknown } }>);
+    };
 
     expect((await get(locations.id)).result.data).toMatchObject({
       rowShown: true,

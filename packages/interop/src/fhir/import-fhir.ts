@@ -247,7 +247,7 @@ export async function applyFhirResource(
   const now = options.now ?? (() => new Date());
   const state = new ImportState(db, now(), options.audit, { standalone: true });
   if (type === 'Encounter') state.historyStart = earliestInstant([{ resource: parsed.data }]);
-  await state.apply(type, parsed.data as Parsed<typeof type>);
+  await state.apply(type, parsed.data);
   if (type === 'Location') {
     const location = parsed.data as FhirLocationIn;
     const target = state.locations.get(`Location/${location.id}`);
