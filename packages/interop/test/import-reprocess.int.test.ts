@@ -319,3 +319,50 @@ describe('MIMIC rejections', () => {
     );
   });
 });
+
+describe('a re-run of a fixed file', () => {
+  it('marks the FHIR entries it now applies reprocessed (same type and id)', async () => {
+    const resource = (birthDate: unknown) => ({
+      resourceType: 'Patient',
+      id: 'rerun-1',
+      birthDate,
+    });
+    const file = join(scratch, 'rerun.ndjson');
+    await writeFile(file, `${JSON.stringify(resource(20000101))}\n`);
+    await importFhir(test.db, { paths: [file] });
+    expect((await openOf('fhir')).map((r) => r.code)).toEqual(['invalid_resource']);
+
+    await writeFile(file, `${JSON.stringify(resource('2000-01-01'))}\n`);
+    const report = await importFhir(test.db, { paths: [file] });
+
+    expect(report.rejectionsResolved).toBe(1);
+    expect(await openOf('fhir')).toEqual([]);
+  });
+
+  it.skipIf(!hasRealdata)(
+    'marks the Synthea rows it now applies reprocessed (same Id)',
+    async () => {
+      const dir = join(scratch, 'synthea-rerun');
+      await import('node:fs/promises').then((fs) => fs.mkdir(dir));
+      const [header, first] = readFileSync(join(ma10, 'organizations.csv'), 'utf8').split('\n') as [
+        string,
+        string,
+      ];
+      const cells = first.split(',');
+      await writeFile(
+        join(dir, 'organizations.csv'),
+        `${header}\n${cells[0]},,${cells.slice(2).join(',')}\n`,
+      );
+      await importSynthea(test.db, { dir });
+      expect((await openOf('synthea')).map((r) => [r.file, r.code])).toEqual([
+        ['organizations.csv', 'invalid_row'],
+      ]);
+
+      await writeFile(join(dir, 'organizations.csv'), `${header}\n${first}\n`);
+      const report = await importSynthea(test.db, { dir });
+
+      expect(report.rejectionsResolved).toBe(1);
+      expect(await openOf('synthea')).toEqual([]);
+    },
+  );
+});

@@ -34,6 +34,7 @@ import {
   closeImportRun,
   keepImportRejections,
   openImportRun,
+  resolveImportRejections,
   systemActor,
   type ImportAuditSink,
   type ImportRejection,
@@ -92,6 +93,8 @@ export interface FhirImportReport {
   /** Domain commands (admit, transfer, discharge, bed status…) the import applied. */
   commands: number;
   rejectionsAlreadyKept: number;
+  /** Entries earlier runs rejected that this run applied (same type and id): reprocessed. */
+  rejectionsResolved: number;
 }
 
 type Parsed<T extends SupportedType> = z.infer<(typeof resourceSchemas)[T]>;
@@ -186,6 +189,16 @@ export async function importFhir(db: Db, options: ImportFhirOptions): Promise<Fh
 
   await options.audit?.flush();
   const kept = await keepImportRejections(db, 'fhir', runId, rejections);
+  const resolved = await resolveImportRejections(
+    db,
+    'fhir',
+    runId,
+    `(r.row->>'resourceType') || '/' || (r.row->>'id')`,
+    [...applied].map((entry) => {
+      const { resourceType, id } = entry.resource as { resourceType: string; id?: unknown };
+      return `${resourceType}/${String(id ?? '')}`;
+    }),
+  );
   const counts: FhirImportReport['byType'] = {};
   const count = (type: string, outcome: 'applied' | 'rejected') => {
     const slot = (counts[type] ??= { read: 0, applied: 0, rejected: 0 });
@@ -211,6 +224,7 @@ export async function importFhir(db: Db, options: ImportFhirOptions): Promise<Fh
     notes: countBy(state.notes, (note) => note),
     commands: state.commands,
     rejectionsAlreadyKept: kept.alreadyKept,
+    rejectionsResolved: resolved,
   };
   await closeImportRun(db, runId, { applied: applied.size, rejected: rejections.length }, report);
   return report;
