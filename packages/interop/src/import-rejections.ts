@@ -183,8 +183,9 @@ export interface ReprocessOutcome {
  * Applies a kept rejection's row (or the edited `row`) again through its importer. Refused
  * with a MedaxisError, recording nothing, when the rejection does not exist (NOT_FOUND
  * unknown_rejection), is already reprocessed (CONFLICT already_reprocessed), is a MIMIC row
- * (CONFLICT not_reprocessable), holds no row to apply (VALIDATION no_row) or the edit is not
- * a row of its kind (VALIDATION bad_row). Otherwise the outcome is recorded either way.
+ * or a Bundle's DELETE entry (CONFLICT not_reprocessable), holds no row that can be applied
+ * as stored (VALIDATION no_row: a file refused whole, unreadable JSON) or the edit is not a
+ * row of its kind (VALIDATION bad_row). Otherwise the outcome is recorded either way.
  */
 export async function reprocessImportRejection(
   db: Db,
@@ -209,15 +210,31 @@ export async function reprocessImportRejection(
   }
   const edited = options.row !== undefined;
   const row = edited ? options.row : rejection.row;
-  if (row === null || row === undefined) {
+  if (!edited && rejection.kind === 'fhir' && rejection.code === 'unsupported_request') {
+    throw new MedaxisError(
+      ErrorCode.conflict,
+      'not_reprocessable',
+      `Rejection ${id} is a Bundle's DELETE or PATCH entry, which MedAxis does not apply: ` +
+        'there is nothing to reprocess (an edited row, a resource, can be applied instead).',
+    );
+  }
+  if (!edited && !isRowShaped(rejection.kind, row)) {
     throw new MedaxisError(
       ErrorCode.validation,
       'no_row',
-      `Rejection ${id} holds no row (${rejection.code}: the file as a whole was refused): ` +
-        'give an edited row, or import the fixed file again.',
+      `Rejection ${id} holds no row that can be applied as it is (${rejection.code}: ` +
+        `${rejection.reason}): give an edited row, or import the fixed file again.`,
     );
   }
-  checkRowShape(rejection.kind, row);
+  if (!isRowShaped(rejection.kind, row)) {
+    throw new MedaxisError(
+      ErrorCode.validation,
+      'bad_row',
+      rejection.kind === 'fhir'
+        ? 'A FHIR row is a JSON resource (an object).'
+        : `A ${rejection.kind} row is a JSON object of column names to text values.`,
+    );
+  }
 
   let refusal: MedaxisError | undefined;
   try {
@@ -293,22 +310,9 @@ function alreadyReprocessed(rejection: ImportRejectionDetail) {
 }
 
 /** CSV rows are objects of column → text; a FHIR row is a resource (an object). */
-function checkRowShape(kind: string, row: unknown): void {
-  const isObject = typeof row === 'object' && row !== null && !Array.isArray(row);
-  if (kind === 'fhir') {
-    if (!isObject) {
-      throw new MedaxisError(ErrorCode.validation, 'bad_row', 'A FHIR row is a JSON resource.');
-    }
-    return;
-  }
-  const cells = isObject ? Object.values(row) : [];
-  if (!isObject || cells.some((cell) => typeof cell !== 'string')) {
-    throw new MedaxisError(
-      ErrorCode.validation,
-      'bad_row',
-      `A ${kind} row is a JSON object of column names to text values.`,
-    );
-  }
+function isRowShaped(kind: string, row: unknown): boolean {
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) return false;
+  return kind === 'fhir' || Object.values(row).every((cell) => typeof cell === 'string');
 }
 
 async function applyRow(

@@ -366,3 +366,25 @@ describe('a re-run of a fixed file', () => {
     },
   );
 });
+
+describe('a rejection that holds no row to apply as stored', () => {
+  it('is refused as it is (no_row), and applied once given an edited row', async () => {
+    const file = join(scratch, 'broken.ndjson');
+    await writeFile(file, '{"resourceType": "Patient", "id": "broken-1"\n');
+    await importFhir(test.db, { paths: [file] });
+    const [rejection] = await openOf('fhir');
+    expect(rejection!.code).toBe('invalid_json');
+
+    const refused = await refusal(
+      reprocessImportRejection(test.db, rejection!.id, { by: 'system' }),
+    );
+    const outcome = await reprocessImportRejection(test.db, rejection!.id, {
+      by: 'system',
+      row: { resourceType: 'Patient', id: 'broken-1' },
+    });
+
+    expect(refused).toMatchObject({ code: 'VALIDATION', reason: 'no_row' });
+    expect(refused.message).toContain('give an edited row');
+    expect(outcome.status).toBe('applied');
+  });
+});

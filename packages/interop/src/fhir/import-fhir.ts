@@ -194,9 +194,10 @@ export async function importFhir(db: Db, options: ImportFhirOptions): Promise<Fh
     'fhir',
     runId,
     `(r.row->>'resourceType') || '/' || (r.row->>'id')`,
+    // Applied entries passed their schema: each has a resourceType and a string id.
     [...applied].map((entry) => {
-      const { resourceType, id } = entry.resource as { resourceType: string; id?: unknown };
-      return `${resourceType}/${String(id ?? '')}`;
+      const { resourceType, id } = entry.resource as { resourceType: string; id?: string };
+      return `${resourceType}/${id ?? ''}`;
     }),
   );
   const counts: FhirImportReport['byType'] = {};
