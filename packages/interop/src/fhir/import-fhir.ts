@@ -238,7 +238,7 @@ export interface ApplyFhirResourceOptions {
 
 /**
  * Applies one resource on its own, through the same checks, mapping and domain commands as
- * importFhir: how a kept rejection is reprocessed (interop/src/reprocess.ts). Throws the
+ * importFhir: how a kept rejection is reprocessed (interop/src/import-rejections.ts). Throws the
  * MedaxisError an import would have rejected the entry with.
  *
  * Alone, a resource has no Bundle around it, so what it names is looked up in the database
