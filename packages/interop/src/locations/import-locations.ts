@@ -139,9 +139,10 @@ export async function importLocations(
 /**
  * Applies one row on its own, as a run of a file holding only that row would: how a kept
  * rejection is reprocessed (interop/src/import-rejections.ts). Throws the MedaxisError the
- * row would be rejected with (VALIDATION for a row that does not read, CONFLICT for one the hospital's
- * state refuses, with the import's reason code). The checks against other rows of its file
- * (department_conflict, duplicate_bed) do not apply alone: the row as given is what is asked.
+ * row would be rejected with (VALIDATION for a row that does not read, CONFLICT for one the
+ * hospital's state refuses, with the import's reason code). The checks against other rows of
+ * its file (department_conflict, duplicate_bed) do not apply alone: the row as given is what
+ * is asked.
  */
 export async function applyLocationRow(
   db: Db,
