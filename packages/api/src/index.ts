@@ -21,4 +21,5 @@ export { appRouter, type AppRouter } from './router.ts';
 export type { DeviceView } from './devices.ts';
 export type { UserView } from './users.ts';
 export type { Hl7MessageSummary } from './hl7.ts';
+export type { ImportRejectionSummary } from './imports.ts';
 export type { QualityCheck, QualityItem } from '@medaxis/db';

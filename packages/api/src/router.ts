@@ -4,6 +4,7 @@ import { catalogRouter, censusRouter } from './catalog.ts';
 import { complianceRouter } from './compliance.ts';
 import { adtRouter, bedsRouter } from './commands.ts';
 import { hl7Router } from './hl7.ts';
+import { importsRouter } from './imports.ts';
 import { devicesRouter } from './devices.ts';
 import { fhirRouter } from './fhir.ts';
 import { consentRouter } from './consent.ts';
@@ -21,6 +22,7 @@ export const appRouter = router({
   census: censusRouter,
   compliance: complianceRouter,
   hl7: hl7Router,
+  imports: importsRouter,
   devices: devicesRouter,
   fhir: fhirRouter,
   consent: consentRouter,

@@ -90,6 +90,31 @@ export async function keepImportRejections(
   return { alreadyKept };
 }
 
+/**
+ * Marks reprocessed the open rejections that earlier runs of `kind` kept for rows this run
+ * applied: a fixed file, imported again, closes what it fixed. A row is named by `keySql`, an
+ * SQL expression over the kept row `r.row` (a resource's type and id, a CSV row's Id), and
+ * matched against `keys`. Returns how many were marked.
+ */
+export async function resolveImportRejections(
+  db: Queryable,
+  kind: string,
+  runId: number,
+  keySql: string,
+  keys: readonly string[],
+): Promise<number> {
+  if (keys.length === 0) return 0;
+  const { rowCount } = await db.query(
+    `UPDATE import_rejection r
+        SET reprocessed_at = now(), outcome = 'applied', reprocessed_by = $3
+       FROM import_run u
+      WHERE u.id = r.run_id AND u.kind = $1 AND u.id <> $2 AND r.reprocessed_at IS NULL
+        AND ${keySql} = ANY($4::text[])`,
+    [kind, runId, `import run ${runId}`, [...new Set(keys)]],
+  );
+  return rowCount ?? 0;
+}
+
 /** Counts by key, keys sorted: report tables read the same every run. */
 export function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
   const counts: Record<string, number> = {};

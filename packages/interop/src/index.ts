@@ -11,3 +11,4 @@ export * from './locations/read-locations.ts';
 export * from './fhir/index.ts';
 export * from './import-run.ts';
 export * from './synthea/import-synthea.ts';
+export * from './import-rejections.ts';

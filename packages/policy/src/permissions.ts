@@ -33,6 +33,10 @@ export const permissions = [
   'interface.read',
   /** HL7 feed: reprocess stored messages (the dead-letter queue). */
   'interface.manage',
+  /** Imports: the rows imports rejected, with where and why (no row contents but locations). */
+  'import.read',
+  /** Imports: reprocess kept rejections, as stored or edited (writes what the row holds). */
+  'import.manage',
   /** ADT data quality: counts and drill-down of what feeds and imports left (no patient data). */
   'quality.read',
 ] as const;

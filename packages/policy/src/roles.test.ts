@@ -40,6 +40,8 @@ describe('config/roles.json', () => {
       'device.manage',
       'interface.read',
       'interface.manage',
+      'import.read',
+      'import.manage',
       'quality.read',
     ],
     bed_manager: [
@@ -52,6 +54,8 @@ describe('config/roles.json', () => {
       'patient.search',
       'interface.read',
       'interface.manage',
+      'import.read',
+      'import.manage',
       'quality.read',
     ],
     charge_nurse: [

@@ -9,6 +9,7 @@ import {
 } from '@medaxis/interop';
 
 import { openDatabase } from '../context.ts';
+import { registerImportRejections } from './import-rejections.ts';
 import { registerFhirImport, registerSyntheaImport } from './interop.ts';
 import { progressBar } from '../progress.ts';
 
@@ -62,6 +63,8 @@ export function registerImport(program: Command): void {
         await database.close();
       }
     });
+
+  registerImportRejections(importCommand);
 }
 
 function formatLocations(report: LocationsReport): string {
@@ -102,6 +105,9 @@ function formatReport(report: ImportReport): string {
     `  created         ${created.departments} departments, ${created.beds} beds, ` +
       `${created.patients} patients, ${created.encounters} encounters`,
   ];
+  if (report.rejectionsResolved > 0) {
+    lines.push(`  ${report.rejectionsResolved} rows rejected by earlier runs are now applied`);
+  }
   const reasons = Object.entries(report.rejectedByReason);
   if (reasons.length > 0) {
     const width = Math.max(...reasons.map(([reason]) => reason.length));

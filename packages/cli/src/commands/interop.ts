@@ -101,6 +101,9 @@ export function formatSyntheaReport(report: SyntheaImportReport): string {
     );
   }
   if (report.missing.length > 0) lines.push(`  not present: ${report.missing.join(', ')}`);
+  if (report.rejectionsResolved > 0) {
+    lines.push(`  ${report.rejectionsResolved} rows rejected by earlier runs are now applied`);
+  }
   lines.push(...table('rejected rows by reason', report.rejectedByReason));
   lines.push(...table('notes', report.notes));
   if (Object.keys(report.rejectedByReason).length > 0) {
@@ -159,6 +162,9 @@ export function formatFhirReport(report: FhirImportReport): string {
       `  ${type.padEnd(width)}  ${count.read} read, ${count.applied} applied, ` +
         `${count.rejected} rejected`,
     );
+  }
+  if (report.rejectionsResolved > 0) {
+    lines.push(`  ${report.rejectionsResolved} entries rejected by earlier runs are now applied`);
   }
   lines.push(...table('rejected by reason', report.rejectedByReason));
   lines.push(...table('notes', report.notes));

@@ -34,6 +34,7 @@ import {
   closeImportRun,
   keepImportRejections,
   openImportRun,
+  resolveImportRejections,
   systemActor,
   type ImportAuditSink,
   type ImportRejection,
@@ -92,6 +93,8 @@ export interface FhirImportReport {
   /** Domain commands (admit, transfer, discharge, bed status…) the import applied. */
   commands: number;
   rejectionsAlreadyKept: number;
+  /** Entries earlier runs rejected that this run applied (same type and id): reprocessed. */
+  rejectionsResolved: number;
 }
 
 type Parsed<T extends SupportedType> = z.infer<(typeof resourceSchemas)[T]>;
@@ -186,6 +189,17 @@ export async function importFhir(db: Db, options: ImportFhirOptions): Promise<Fh
 
   await options.audit?.flush();
   const kept = await keepImportRejections(db, 'fhir', runId, rejections);
+  const resolved = await resolveImportRejections(
+    db,
+    'fhir',
+    runId,
+    `(r.row->>'resourceType') || '/' || (r.row->>'id')`,
+    // Applied entries passed their schema: each has a resourceType and a string id.
+    [...applied].map((entry) => {
+      const { resourceType, id } = entry.resource as { resourceType: string; id?: string };
+      return `${resourceType}/${id ?? ''}`;
+    }),
+  );
   const counts: FhirImportReport['byType'] = {};
   const count = (type: string, outcome: 'applied' | 'rejected') => {
     const slot = (counts[type] ??= { read: 0, applied: 0, rejected: 0 });
@@ -211,9 +225,50 @@ export async function importFhir(db: Db, options: ImportFhirOptions): Promise<Fh
     notes: countBy(state.notes, (note) => note),
     commands: state.commands,
     rejectionsAlreadyKept: kept.alreadyKept,
+    rejectionsResolved: resolved,
   };
   await closeImportRun(db, runId, { applied: applied.size, rejected: rejections.length }, report);
   return report;
+}
+
+export interface ApplyFhirResourceOptions {
+  audit?: ImportAuditSink | undefined;
+  now?: () => Date;
+}
+
+/**
+ * Applies one resource on its own, through the same checks, mapping and domain commands as
+ * importFhir: how a kept rejection is reprocessed (interop/src/import-rejections.ts). Throws the
+ * MedaxisError an import would have rejected the entry with.
+ *
+ * Alone, a resource has no Bundle around it, so what it names is looked up in the database
+ * instead: a `urn:uuid:` reference is read as the resource of that id (as Synthea and most
+ * exporters write Bundles), and `Location/<id>` as the department or bed of that code (or of
+ * the code in a MedAxis export's `dept-…`/`bed-…` id). A room that only its Bundle defined
+ * cannot be found again: a bed naming it is rejected (bed_without_room), as it would be alone.
+ */
+export async function applyFhirResource(
+  db: Db,
+  resource: unknown,
+  options: ApplyFhirResourceOptions = {},
+): Promise<{ type: SupportedType; commands: number; notes: string[] }> {
+  const type = (resource as { resourceType?: unknown } | null)?.resourceType;
+  if (!isSupportedType(type)) {
+    throw invalid('unsupported_resource_type', `MedAxis does not import ${String(type)}.`);
+  }
+  const parsed = resourceSchemas[type].safeParse(resource);
+  if (!parsed.success) throw invalid('invalid_resource', firstIssue(parsed.error));
+
+  const now = options.now ?? (() => new Date());
+  const state = new ImportState(db, now(), options.audit, { standalone: true });
+  if (type === 'Encounter') state.historyStart = earliestInstant([{ resource: parsed.data }]);
+  await state.apply(type, parsed.data);
+  if (type === 'Location') {
+    const location = parsed.data as FhirLocationIn;
+    const target = state.locations.get(`Location/${location.id}`);
+    if (target?.bedId) await state.applyBedStatus(target.bedId, location);
+  }
+  return { type, commands: state.commands, notes: state.notes };
 }
 
 /** Anything beyond an id: a Patient with nothing else is an opaque patient, no identity row. */
@@ -290,6 +345,8 @@ class ImportState {
     private readonly db: Db,
     private readonly now: Date,
     private readonly audit: ImportAuditSink | undefined,
+    /** One resource without its Bundle (applyFhirResource): references resolve in the db. */
+    private readonly context: { standalone: boolean } = { standalone: false },
   ) {}
 
   apply<T extends SupportedType>(type: T, resource: Parsed<T>): Promise<void> {
@@ -318,7 +375,10 @@ class ImportState {
   /** `Type/id`, `urn:uuid:…` (through the Bundle's fullUrls) or an absolute URL. */
   private referenceId(reference: string | undefined, type: string): string | undefined {
     if (!reference) return undefined;
-    const local = this.fullUrls.get(reference) ?? reference;
+    let local = this.fullUrls.get(reference) ?? reference;
+    if (this.context.standalone && local.startsWith('urn:uuid:')) {
+      local = `${type}/${local.slice('urn:uuid:'.length)}`;
+    }
     const match = new RegExp(`(?:^|/)${type}/([A-Za-z0-9\\-.]{1,64})$`).exec(local);
     return match?.[1];
   }
@@ -430,7 +490,7 @@ class ImportState {
         return;
       }
       const parentKey = this.referenceId(location.partOf?.reference, 'Location');
-      const parent = parentKey ? this.locations.get(`Location/${parentKey}`) : undefined;
+      const parent = parentKey ? await this.knownLocation(tx, parentKey) : undefined;
       if (kind === 'room') {
         if (!parent || parent.roomId !== undefined || parent.bedId !== undefined) {
           throw notFound('room_without_department', 'Location.partOf names no department.');
@@ -608,7 +668,7 @@ class ImportState {
       const departmentRef = extensionOf(encounter.extension, extensions.department)?.valueReference;
       const departmentKey = this.referenceId(departmentRef?.reference, 'Location');
       const department = departmentKey
-        ? this.locations.get(`Location/${departmentKey}`)?.departmentId
+        ? (await this.knownLocation(tx, departmentKey))?.departmentId
         : undefined;
       const hasStays = plan.segments.length > 0 || plan.reserve !== undefined;
       await setEncounterDetails(tx, encounterId, {
@@ -634,6 +694,27 @@ class ImportState {
       encounterIds: [result.encounterId],
       outcome: 'allowed',
     });
+  }
+
+  /**
+   * A Location this run imported; for a resource applied alone, the department or bed the
+   * database holds under that code (or under the code in a `dept-…`/`bed-…` id).
+   */
+  private async knownLocation(tx: Tx, fhirId: string): Promise<LocationTarget | undefined> {
+    const known = this.locations.get(`Location/${fhirId}`);
+    if (known || !this.context.standalone) return known;
+    const { rows } = await tx.query<LocationTarget>(
+      `SELECT id AS "departmentId" FROM department WHERE code = ANY($1::text[])`,
+      [[fhirId, fhirId.replace(/^dept-/, '')]],
+    );
+    if (rows[0]) return rows[0];
+    const beds = await tx.query<LocationTarget>(
+      `SELECT b.id AS "bedId", b.code AS "bedCode", r.department_id AS "departmentId",
+              r.id AS "roomId"
+         FROM bed b JOIN room r ON r.id = b.room_id WHERE b.code = ANY($1::text[])`,
+      [[fhirId, fhirId.replace(/^bed-/, '')]],
+    );
+    return beds.rows[0];
   }
 
   /** Where the location history says the patient lay: bed segments in time order. */

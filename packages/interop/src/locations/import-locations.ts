@@ -4,7 +4,12 @@ import { getSite, withTransaction, type Db, type Queryable, type Tx } from '@med
 import { ErrorCode, MedaxisError } from '@medaxis/domain';
 
 import { keepImportRejections } from '../import-run.ts';
-import { readLocationsFile, type LocationRow, type RowProblem } from './read-locations.ts';
+import {
+  checkLocationRow,
+  readLocationsFile,
+  type LocationRow,
+  type RowProblem,
+} from './read-locations.ts';
 
 export const locationsImportKind = 'locations';
 
@@ -100,6 +105,7 @@ export async function importLocations(
   const refused = new Set(problems.map((problem) => rawLocationKey(problem.raw)));
   const resolved = await resolveRejections(
     db,
+    runId,
     basename(path),
     standing.filter((key) => !refused.has(key)),
   );
@@ -128,6 +134,40 @@ export async function importLocations(
   };
   await closeRun(db, runId, report);
   return report;
+}
+
+/**
+ * Applies one row on its own, as a run of a file holding only that row would: how a kept
+ * rejection is reprocessed (interop/src/import-rejections.ts). Throws the MedaxisError the
+ * row would be rejected with (VALIDATION for a row that does not read, CONFLICT for one the
+ * hospital's state refuses, with the import's reason code). The checks against other rows of
+ * its file (department_conflict, duplicate_bed) do not apply alone: the row as given is what
+ * is asked.
+ */
+export async function applyLocationRow(
+  db: Db,
+  raw: Record<string, string>,
+  line = 0,
+): Promise<{ changed: boolean }> {
+  const checked = checkLocationRow(line, raw);
+  if ('code' in checked) {
+    throw new MedaxisError(ErrorCode.validation, checked.code, checked.reason);
+  }
+  const site = await getSite(db);
+  if (!site) {
+    throw new MedaxisError(ErrorCode.notFound, 'no_site', 'No site is configured.');
+  }
+  const changes: Changes = {
+    created: { departments: 0, rooms: 0, beds: 0 },
+    updated: { departments: 0, beds: 0 },
+  };
+  try {
+    const changed = await withTransaction(db, (tx) => applyRow(tx, site.id, checked, changes));
+    return { changed };
+  } catch (error) {
+    if (!(error instanceof RowRefused)) throw error;
+    throw new MedaxisError(ErrorCode.conflict, error.code, error.message);
+  }
 }
 
 /**
@@ -337,14 +377,20 @@ const rejectionKey = `coalesce(nullif(r.row->>'bed', ''),
  * A rejected row is resolved once a later run of a file of the same name applies a row about
  * the same location (fixed rows usually move: lines are not a key): it is marked reprocessed.
  */
-async function resolveRejections(db: Queryable, file: string, keys: readonly string[]) {
+async function resolveRejections(
+  db: Queryable,
+  runId: number,
+  file: string,
+  keys: readonly string[],
+) {
   if (keys.length === 0) return 0;
   const { rowCount } = await db.query(
-    `UPDATE import_rejection r SET reprocessed_at = now()
+    `UPDATE import_rejection r
+        SET reprocessed_at = now(), outcome = 'applied', reprocessed_by = $4
        FROM import_run u
       WHERE u.id = r.run_id AND u.kind = $1 AND r.file = $2 AND r.reprocessed_at IS NULL
         AND ${rejectionKey} = ANY($3::text[])`,
-    [locationsImportKind, file, keys],
+    [locationsImportKind, file, keys, `import run ${runId}`],
   );
   return rowCount ?? 0;
 }

@@ -119,7 +119,7 @@ export function readLocationsCsv(text: string): LocationFile {
       });
       continue;
     }
-    const checked = checkRow(info.lines, raw);
+    const checked = checkLocationRow(info.lines, raw);
     if ('code' in checked) problems.push(checked);
     else rows.push(checked);
   }
@@ -141,7 +141,11 @@ function checkHeader(columns: string[]) {
   if (missing.length > 0) throw fileError(`The header has no ${missing.join(', ')} column.`);
 }
 
-function checkRow(line: number, raw: Record<string, string>): LocationRow | RowProblem {
+/** Checks one row on its own (the line only names it): a location, or why it is not one. */
+export function checkLocationRow(
+  line: number,
+  raw: Record<string, string>,
+): LocationRow | RowProblem {
   const problem = (code: string, reason: string): RowProblem => ({ line, raw, code, reason });
   const cell = (name: LocationColumn) => {
     const value = raw[name] ?? '';

@@ -57,6 +57,12 @@ export interface ImportReport {
   created: { departments: number; beds: number; patients: number; encounters: number };
   /** Rejected rows already kept, unreprocessed, by an earlier run: not stored twice. */
   rejectionsAlreadyKept: number;
+  /**
+   * Rows earlier runs rejected that this run applied (or found applied), matched by
+   * transfer_id: marked reprocessed. A MIMIC row cannot be reprocessed alone (its stay is
+   * measured against its admission's other rows): fixing the file and re-running is the way.
+   */
+  rejectionsResolved: number;
   warnings: History['warnings'];
 }
 
@@ -145,6 +151,7 @@ export async function importMimic(db: Db, options: ImportMimicOptions): Promise<
 
   await options.audit?.flush();
   const kept = await keepRejections(db, runId, outcomes);
+  const resolved = await resolveRejections(db, runId, files.transfers, outcomes);
   const after = await countMimicRows(db, plan.beds);
   const report: ImportReport = {
     runId,
@@ -165,6 +172,7 @@ export async function importMimic(db: Db, options: ImportMimicOptions): Promise<
       encounters: after.encounters - before.encounters,
     },
     rejectionsAlreadyKept: kept.alreadyKept,
+    rejectionsResolved: resolved,
     warnings: history.warnings,
   };
   await closeRun(db, runId, report);
@@ -333,6 +341,35 @@ async function keepRejections(db: Queryable, runId: number, outcomes: Map<CsvRow
     if (rowCount === 0) alreadyKept++;
   }
   return { alreadyKept };
+}
+
+/**
+ * Marks reprocessed the open rejections of earlier runs whose transfers row (same
+ * transfer_id) this run applied or found already applied: the fixed file put them in.
+ */
+async function resolveRejections(
+  db: Queryable,
+  runId: number,
+  rows: readonly CsvRow[],
+  outcomes: Map<CsvRow, RowOutcome>,
+) {
+  const standing = rows
+    .filter((row) => {
+      const outcome = outcomes.get(row);
+      return outcome && !outcome.rejection && outcome.applied + outcome.alreadyImported > 0;
+    })
+    .map((row) => row.raw.transfer_id?.trim() ?? '')
+    .filter((id) => id !== '');
+  if (standing.length === 0) return 0;
+  const { rowCount } = await db.query(
+    `UPDATE import_rejection r
+        SET reprocessed_at = now(), outcome = 'applied', reprocessed_by = $3
+       FROM import_run u
+      WHERE u.id = r.run_id AND u.kind = 'mimic' AND u.id <> $1 AND r.reprocessed_at IS NULL
+        AND r.file = 'hosp/transfers.csv' AND r.row->>'transfer_id' = ANY($2::text[])`,
+    [runId, standing, `import run ${runId}`],
+  );
+  return rowCount ?? 0;
 }
 
 function summarizeRows(rows: readonly CsvRow[], outcomes: Map<CsvRow, RowOutcome>) {

@@ -26,6 +26,7 @@ import {
   countBy,
   keepImportRejections,
   openImportRun,
+  resolveImportRejections,
   systemActor,
   type ImportAuditSink,
   type ImportRejection,
@@ -55,6 +56,8 @@ export interface SyntheaImportReport {
   rejectedByReason: Record<string, number>;
   notes: Record<string, number>;
   rejectionsAlreadyKept: number;
+  /** Rows earlier runs rejected that this run applied (same file and Id): reprocessed. */
+  rejectionsResolved: number;
 }
 
 // ---- rows --------------------------------------------------------------------------------------
@@ -189,12 +192,14 @@ export async function importSynthea(
   const counts: SyntheaImportReport['files'] = {};
   const total = files.reduce((sum, file) => sum + file.rows.length, 0);
   let done = 0;
+  const appliedKeys: string[] = [];
   for (const file of files) {
     const count = (counts[file.name] = { read: file.rows.length, applied: 0, rejected: 0 });
     for (const { line, raw } of file.rows) {
       try {
         await applyRow(db, file.name, raw, notes, options.audit);
         count.applied++;
+        appliedKeys.push(`${file.name} ${(raw.Id ?? '').trim().toLowerCase()}`);
       } catch (error) {
         if (!(error instanceof z.ZodError) && !isMedaxisError(error)) throw error;
         count.rejected++;
@@ -210,6 +215,13 @@ export async function importSynthea(
 
   await options.audit?.flush();
   const kept = await keepImportRejections(db, 'synthea', runId, rejections);
+  const resolved = await resolveImportRejections(
+    db,
+    'synthea',
+    runId,
+    `r.file || ' ' || lower(trim(r.row->>'Id'))`,
+    appliedKeys,
+  );
   const report: SyntheaImportReport = {
     runId,
     source: dir,
@@ -218,10 +230,42 @@ export async function importSynthea(
     rejectedByReason: countBy(rejections, (rejection) => rejection.reason),
     notes: countBy(notes, (note) => note),
     rejectionsAlreadyKept: kept.alreadyKept,
+    rejectionsResolved: resolved,
   };
   const applied = Object.values(counts).reduce((sum, count) => sum + count.applied, 0);
   await closeImportRun(db, runId, { applied, rejected: rejections.length }, report);
   return report;
+}
+
+/**
+ * Applies one row of a Synthea CSV file on its own, as importSynthea does for each row: how a
+ * kept rejection is reprocessed. A row refused throws the MedaxisError it would be kept with
+ * (invalid_row for one that does not read). Rows refer back (an encounter to its patient):
+ * the row is applied against what the database holds now.
+ */
+export async function applySyntheaRow(
+  db: Db,
+  file: string,
+  raw: Record<string, string | undefined>,
+  options: { audit?: ImportAuditSink | undefined } = {},
+): Promise<{ notes: string[] }> {
+  if (!syntheaFiles.includes(file)) {
+    throw new MedaxisError(
+      ErrorCode.validation,
+      'unknown_file',
+      `MedAxis imports no Synthea file ${file}; it reads ${syntheaFiles.join(', ')}.`,
+    );
+  }
+  const notes: string[] = [];
+  try {
+    await applyRow(db, file, raw, notes, options.audit);
+  } catch (error) {
+    if (error instanceof z.ZodError) {
+      throw new MedaxisError(ErrorCode.validation, 'invalid_row', rowIssue(error));
+    }
+    throw error;
+  }
+  return { notes };
 }
 
 async function applyRow(
