@@ -266,8 +266,18 @@ describe('the dead-letter view', () => {
       'discharge',
       adt({ event: 'A03', controlId: 'Q7', at: at(5.97), mrn: 'M1', visit: 'V1', bed: 'MED-01-B' }),
     );
-    const after = await caller.hl7.reprocess({ id: ids.occupied! });
+    const reprocessing = callerFor(test.db, actorWith(['bed_manager'], '*'), 'operations', {
+      requestId: 'reprocess-once-fixed',
+    });
+    const after = await reprocessing.hl7.reprocess({ id: ids.occupied! });
 
     expect(after[0]).toMatchObject({ status: 'applied', ackCode: 'AA' });
+    // The person who asked is audited for the write, as well as the feed (as the system).
+    const { rows } = await test.db.query<{ actorId: string; patients: number }>(
+      `SELECT actor_id AS "actorId", cardinality(patient_ids) AS patients FROM audit_event
+        WHERE request_id = 'reprocess-once-fixed' AND operation = 'hl7.reprocess'
+          AND action = 'write' AND outcome = 'allowed'`,
+    );
+    expect(rows).toEqual([{ actorId: actorWith(['bed_manager'], '*').id, patients: 1 }]);
   });
 });

@@ -171,7 +171,9 @@ export const hl7Router = router({
    * messages and duplicates are refused (CONFLICT); each attempt is counted on the message.
    */
   reprocess: procedure
-    .meta({ permission: 'interface.manage' })
+    // A write of the patients the messages name, by the person who asked (the feed's own
+    // row records it as the system's, as for every message it applies).
+    .meta({ permission: 'interface.manage', patientData: 'write', resourceType: 'hl7_message' })
     .input(
       z.union([
         z.object({ id: messageId }).strict(),
@@ -182,10 +184,16 @@ export const hl7Router = router({
     )
     .mutation(async ({ ctx, input }) => {
       const processor = new Hl7Processor(ctx.db, { now: ctx.now, audit: ctx.audit });
-      if ('id' in input) return [outcomeOf(await processor.reprocess(input.id))];
+      const reprocess = async (id: string) => {
+        const processed = await processor.reprocess(id);
+        ctx.access.touch(processed.patientIds ?? []);
+        ctx.access.touchEncounters(processed.encounterIds ?? []);
+        return outcomeOf(processed);
+      };
+      if ('id' in input) return [await reprocess(input.id)];
       const ids = await listHl7MessageIds(ctx.db, 'rejected', { limit: input.limit });
       const results = [];
-      for (const id of ids) results.push(outcomeOf(await processor.reprocess(id)));
+      for (const id of ids) results.push(await reprocess(id));
       return results;
     }),
 });
