@@ -161,7 +161,7 @@ describe('board state', () => {
     ['FORBIDDEN', 'forbidden'],
     ['NOT_FOUND', 'not_found'],
   ] as const) {
-    it(`says the board is unavailable on ${code}, and asks again only every few minutes`, async () => {
+    it(`says the board is unavailable on ${code}, and asks again every few minutes`, async () => {
       const server = fakeApi();
       const snapshot = vi
         .fn()

@@ -75,10 +75,14 @@ export class BoardState {
   });
   figures: BedFigures = $derived(computeFigures(this.departments, this.figureContext));
   departmentFigures: ReadonlyMap<number, BedFigures> = $derived(
+    // Built anew whenever beds change and never mutated: no SvelteMap needed.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
     new Map(this.departments.map((d) => [d.id, computeDepartmentFigures(d, this.figureContext)])),
   );
 
   readonly #api: BoardApi;
+  /** Where each bed is in `departments`: not state (nothing renders it), replaced whole. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   #index: ReadonlyMap<number, BedLocation> = new Map();
   #ticker: ReturnType<typeof setInterval> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -201,6 +205,7 @@ export class BoardState {
     this.problem = null;
     this.site = null;
     this.departments = [];
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- see #index
     this.#index = new Map();
     this.lastEventId = null;
     this.#loadAttempt = 0;

@@ -50,6 +50,7 @@ export class ReportState<T> {
   }
 
   async search(): Promise<void> {
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a string is kept, not the Date
     this.#fixedTo = new Date().toISOString();
     await this.load(0);
   }

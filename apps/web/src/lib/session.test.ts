@@ -12,9 +12,7 @@ import {
 } from './session.ts';
 
 function answering(status: number, body: unknown): typeof fetch {
-  return vi.fn(() =>
-    Promise.resolve(new Response(JSON.stringify(body), { status })),
-  ) as unknown as typeof fetch;
+  return vi.fn(() => Promise.resolve(new Response(JSON.stringify(body), { status })));
 }
 
 describe('session', () => {
