@@ -12,8 +12,10 @@ export class BinaryTuple {
   /** Start of each field's bytes, and its length (-1 for NULL). */
   readonly starts: Int32Array;
   readonly lengths: Int32Array;
+  readonly fieldCount: number;
 
-  constructor(readonly fieldCount: number) {
+  constructor(fieldCount: number) {
+    this.fieldCount = fieldCount;
     this.starts = new Int32Array(fieldCount);
     this.lengths = new Int32Array(fieldCount);
   }

@@ -108,6 +108,7 @@ export async function walkChain(
 
 class Walk {
   readonly #hasher = new BinaryRowHasher();
+  readonly #side: Tx;
   readonly #segments: readonly Segment[];
   readonly #report: (problem: AuditProblem) => void;
   readonly #to: number;
@@ -116,12 +117,15 @@ class Walk {
   #segmentIndex = 0;
   #rowHashes: Buffer[] = [];
   #expanded = new Map<number, Expanded>();
-  #loadedThrough = -1;
+  /** Compacted segments whose summaries the walk has yet to expand, in id order. */
+  readonly #unexpanded: Segment[];
+  /** Summaries fetched ahead of the walk (preload), by segment. */
+  readonly #fetched = new Map<Segment, AuditRecord[]>();
   readonly #computed = new Map<Segment, { root: Buffer; lastHash: Buffer }>();
   #counts = { live: 0, compacted: 0, pruned: 0 };
 
   constructor(
-    private readonly side: Tx,
+    side: Tx,
     options: {
       from: number;
       to: number;
@@ -130,12 +134,20 @@ class Walk {
       report: (problem: AuditProblem) => void;
     },
   ) {
+    this.#side = side;
     this.#segments = options.segments;
     this.#report = options.report;
     this.#to = options.to;
     this.#next = options.from;
     this.#previous = options.previous;
     while (this.#segment && this.#segment.lastId < options.from) this.#segmentIndex++;
+    this.#unexpanded = options.segments.filter(
+      (segment) =>
+        segment.compacted &&
+        !segment.pruned &&
+        segment.lastId >= options.from &&
+        segment.firstId <= options.to,
+    );
   }
 
   get #segment(): Segment | undefined {
@@ -145,16 +157,19 @@ class Walk {
   /** Handles one live row; returns a promise only when summaries must be loaded first. */
   live(tuple: BinaryTuple): void | Promise<void> {
     const id = tuple.int8(0);
-    if (this.#needsLoad(id)) return this.#load(id).then(() => this.#live(tuple, id));
+    if (this.#needsExpand(id)) return this.#expandThrough(id).then(() => this.#live(tuple, id));
     this.#live(tuple, id);
   }
 
+  /** Fetches every summarized row of the walk now, so `side` may be the COPY's connection. */
   async preload(): Promise<void> {
-    if (this.#needsLoad(this.#to)) await this.#load(this.#to);
+    for (const segment of this.#unexpanded) {
+      this.#fetched.set(segment, await loadSummarizedRows(this.#side, segment.seq!));
+    }
   }
 
   async finish(): Promise<void> {
-    if (this.#needsLoad(this.#to)) await this.#load(this.#to);
+    if (this.#needsExpand(this.#to)) await this.#expandThrough(this.#to);
     this.#advanceTo(this.#to + 1);
   }
 
@@ -259,29 +274,24 @@ class Walk {
     this.#segmentIndex++;
   }
 
-  #needsLoad(id: number): boolean {
-    if (id <= this.#loadedThrough) return false;
-    return this.#segments.some(
-      (segment) =>
-        segment.compacted &&
-        !segment.pruned &&
-        segment.firstId > this.#loadedThrough &&
-        segment.firstId <= id,
-    );
+  #needsExpand(id: number): boolean {
+    const next = this.#unexpanded[0];
+    return next !== undefined && next.firstId <= id;
   }
 
-  /** Rebuilds the summarized rows of every compacted segment that starts at or before `id`. */
-  async #load(id: number): Promise<void> {
-    const segments = this.#segments.filter(
-      (segment) =>
-        segment.compacted &&
-        !segment.pruned &&
-        segment.firstId > this.#loadedThrough &&
-        segment.firstId <= id,
-    );
-    this.#loadedThrough = Math.max(id, ...segments.map((segment) => segment.lastId));
-    for (const segment of segments) {
-      for (const row of await loadSummarizedRows(this.side, segment.seq!)) {
+  /**
+   * Expands the summaries of each compacted segment that starts at or before `id`, once the
+   * walk has reached the segment: whatever they hold is then reported in chain order, at the
+   * segment, and walking a stretch of the log on its own (verify's workers) reports exactly
+   * what walking it within the whole log does.
+   */
+  async #expandThrough(id: number): Promise<void> {
+    for (let segment = this.#unexpanded[0]; segment && segment.firstId <= id;) {
+      this.#advanceTo(segment.firstId);
+      const rows =
+        this.#fetched.get(segment) ?? (await loadSummarizedRows(this.#side, segment.seq!));
+      this.#fetched.delete(segment);
+      for (const row of rows) {
         const rowId = Number(row.id);
         if (rowId < segment.firstId || rowId > segment.lastId || this.#expanded.has(rowId)) {
           this.#problem('duplicate_row', rowId, `summarized row ${rowId} is out of place`);
@@ -289,6 +299,8 @@ class Walk {
         }
         this.#expanded.set(rowId, { id: rowId, canonical: Buffer.from(canonicalRow(row)) });
       }
+      this.#unexpanded.shift();
+      segment = this.#unexpanded[0];
     }
   }
 
