@@ -4,7 +4,7 @@ import type { Tx } from '@medaxis/db';
 import { to as copyTo } from 'pg-copy-streams';
 
 import { readBinaryCopy, type BinaryTuple } from './binary-copy.ts';
-import { BinaryRowHasher, hashField, rowColumns } from './binary-row.ts';
+import { BinaryRowHasher, hashField, rowColumns, sameBytes } from './binary-row.ts';
 import { canonicalRow, chainHash, type AuditRecord } from './canonical.ts';
 
 /** What can be wrong with the log, each at a position (row id) or a seal entry. */
@@ -113,9 +113,13 @@ class Walk {
   readonly #report: (problem: AuditProblem) => void;
   readonly #to: number;
   #next: number;
+  /** The hash the next position chains from; `#own` holds it when a row gave it. */
   #previous: Buffer;
+  readonly #own = Buffer.alloc(32);
   #segmentIndex = 0;
-  #rowHashes: Buffer[] = [];
+  /** The current segment's row hashes back to back: its root is their sha256. */
+  #rowHashes = Buffer.alloc(32 * 1024);
+  #rowHashesLength = 0;
   #expanded = new Map<number, Expanded>();
   /** Compacted segments whose summaries the walk has yet to expand, in id order. */
   readonly #unexpanded: Segment[];
@@ -174,7 +178,7 @@ class Walk {
   }
 
   result(): WalkResult {
-    return { lastHash: this.#previous, computed: this.#computed, ...this.#counts };
+    return { lastHash: Buffer.from(this.#previous), computed: this.#computed, ...this.#counts };
   }
 
   #live(tuple: BinaryTuple, id: number): void {
@@ -191,9 +195,8 @@ class Walk {
     if (this.#expanded.delete(id)) {
       this.#problem('duplicate_row', id, `row ${id} is both in the log and in a summary`);
     }
-    const stored = Buffer.from(tuple.bytes(hashField));
-    const computed = this.#hasher.hash(this.#previous, tuple);
-    if (!computed.equals(stored)) {
+    const stored = tuple.bytes(hashField);
+    if (!sameBytes(this.#hasher.digest(this.#previous, tuple), stored)) {
       this.#problem(
         'hash_mismatch',
         id,
@@ -236,10 +239,16 @@ class Walk {
     }
   }
 
-  #accept(rowHash: Buffer): void {
-    this.#previous = rowHash;
+  /** Takes `rowHash` as the hash at #next (copied: a row's bytes last only its callback). */
+  #accept(rowHash: Uint8Array): void {
+    if (rowHash.length === this.#own.length) {
+      this.#own.set(rowHash);
+      this.#previous = this.#own;
+    } else {
+      this.#previous = Buffer.from(rowHash);
+    }
     const segment = this.#segment;
-    if (segment && this.#next >= segment.firstId) this.#rowHashes.push(rowHash);
+    if (segment && this.#next >= segment.firstId) this.#pushRowHash(rowHash);
     this.#next++;
     if (segment && this.#next > segment.lastId) this.#endSegment(segment);
   }
@@ -250,10 +259,22 @@ class Walk {
     if (segment && this.#next > segment.lastId) this.#endSegment(segment);
   }
 
+  #pushRowHash(rowHash: Uint8Array): void {
+    const length = this.#rowHashesLength + rowHash.length;
+    if (length > this.#rowHashes.length) {
+      const grown = Buffer.alloc(Math.max(length, this.#rowHashes.length * 2));
+      this.#rowHashes.copy(grown, 0, 0, this.#rowHashesLength);
+      this.#rowHashes = grown;
+    }
+    this.#rowHashes.set(rowHash, this.#rowHashesLength);
+    this.#rowHashesLength = length;
+  }
+
   #endSegment(segment: Segment): void {
     if (!segment.pruned) {
-      const root = hash('sha256', Buffer.concat(this.#rowHashes), 'buffer');
-      this.#computed.set(segment, { root, lastHash: this.#previous });
+      const rowHashes = this.#rowHashes.subarray(0, this.#rowHashesLength);
+      const root = hash('sha256', rowHashes, 'buffer');
+      this.#computed.set(segment, { root, lastHash: Buffer.from(this.#previous) });
       if (segment.root && segment.lastHash) {
         if (!root.equals(segment.root) || !this.#previous.equals(segment.lastHash)) {
           this.#report({
@@ -270,7 +291,7 @@ class Walk {
     // The next segment continues from what this seal recorded, right or wrong: a broken
     // segment is reported once and does not hide the state of the ones after it.
     if (segment.lastHash) this.#previous = segment.lastHash;
-    this.#rowHashes = [];
+    this.#rowHashesLength = 0;
     this.#segmentIndex++;
   }
 
