@@ -7,9 +7,10 @@
  *   no triggers). Two ways in: `defer` (a batch source such as an import), and many concurrent
  *   callers that each await their row's COMMIT (requests under load, sharing flushes).
  * - **Verify**: `verifyAuditLog` over the whole log once it holds `--rows` rows (1,000,000 by
- *   default, sealed as the worker seals them), against a floor that streams the same rows
- *   out of PostgreSQL in the binary COPY format and hashes the bytes (sha256), doing nothing
- *   else.
+ *   default, sealed as the worker seals them), as the CLI runs it (sealed segments on worker
+ *   threads, as many as os.availableParallelism()) and on the caller's thread alone, against
+ *   a floor that streams the same rows out of PostgreSQL in the binary COPY format and hashes
+ *   the bytes (sha256) on one thread, doing nothing else.
  *
  *   npm run bench:audit -- [--rows 1000000] [--callers 256] [--seconds 10]
  *
@@ -215,9 +216,13 @@ async function run() {
     const seals = await sealAuditLog(appDb);
 
     const read = await readFloor(test.db);
+    const oneThread = await verifyAuditLog(appDb, { workers: 0 });
     const verify = await verifyAuditLog(appDb);
-    if (!verify.ok)
-      throw new Error(`verify found a problem: ${JSON.stringify(verify.firstProblem)}`);
+    for (const report of [oneThread, verify]) {
+      if (!report.ok) {
+        throw new Error(`verify found a problem: ${JSON.stringify(report.firstProblem)}`);
+      }
+    }
 
     const floorRate = rate(deferredRows, floor.ms);
     const deferredRate = rate(deferredRows, deferred.ms);
@@ -262,7 +267,14 @@ async function run() {
           read.ms.toFixed(0),
         ],
         [
-          'verifyAuditLog (rows, seals, head)',
+          "verifyAuditLog on the caller's thread (workers: 0)",
+          fmt(oneThread.rows),
+          String(seals.length),
+          oneThread.durationMs.toFixed(0),
+          versus(oneThread.durationMs, read.ms),
+        ],
+        [
+          `verifyAuditLog, ${verify.workers} worker threads (the default)`,
           fmt(verify.rows),
           String(seals.length),
           verify.durationMs.toFixed(0),
