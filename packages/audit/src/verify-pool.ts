@@ -81,6 +81,10 @@ export async function walkOnWorkers(
     () =>
       new Worker(new URL('./verify-worker.ts', import.meta.url), {
         workerData: { connection, snapshot } satisfies WorkerData,
+        // Not the parent's flags: under tsx they load its loader into the thread, which
+        // doubles the thread's start (about 220 against 110 ms here) for nothing, since the
+        // worker's code is erasable TypeScript that Node strips itself.
+        execArgv: [],
       }),
   );
 

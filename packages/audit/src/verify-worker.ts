@@ -1,9 +1,10 @@
 /**
  * A verify worker thread (verify-pool.ts starts it): walks the stretches of the chain it is
  * sent, one at a time, on its own connections, inside the snapshot verify exported, and
- * answers each with what it found. It imports only what walking needs, in syntax that erases
- * (no parameter properties, enums or namespaces): under tsx the thread inherits its loader,
- * but under vitest none, and Node strips the types itself. The parallel tests load it so.
+ * answers each with what it found. It starts without a loader (tsx's included), so it and
+ * everything it imports must be TypeScript that Node can strip itself: no parameter
+ * properties, enums or namespaces, `import type` for types. The parallel tests load it so,
+ * from vitest and from a process run under tsx.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 

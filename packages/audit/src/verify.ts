@@ -43,8 +43,8 @@ export interface VerifyOptions {
    */
   workers?: number;
   /**
-   * Rows per worker at least: a thread costs about 0.1–0.2 s to start (more under tsx), so a
-   * small log is walked on the caller's thread. Default 100,000 (a sealed segment's size).
+   * Rows per worker at least: a thread costs about 0.1 s to start and warm up, so a small
+   * log is walked on the caller's thread. Default 200,000 (two sealed segments).
    */
   minRowsPerWorker?: number;
 }
@@ -90,7 +90,7 @@ export async function verifyAuditLog(db: Db, options: VerifyOptions = {}): Promi
     const workers = Math.min(
       options.workers ?? availableParallelism(),
       stretches.length,
-      Math.floor(to / (options.minRowsPerWorker ?? 100_000)),
+      Math.floor(to / (options.minRowsPerWorker ?? 200_000)),
     );
     const walked =
       workers >= 2 && connection

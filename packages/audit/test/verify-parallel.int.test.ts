@@ -15,6 +15,7 @@ import {
   verifyAuditLog,
   type VerifyReport,
 } from '../src/index.ts';
+import { walkOnWorkers, workerConnection } from '../src/verify-pool.ts';
 import { joinStretches, type StretchResult } from '../src/verify-stretch.ts';
 import { copyOfLog, readEvent } from './support.ts';
 
@@ -162,6 +163,16 @@ describe('audit verify on worker threads', () => {
       { cwd: repoRoot },
     );
     expect(JSON.parse(stdout)).toMatchObject({ ok: true, rows: 47, workers: 2 });
+  });
+});
+
+describe('verify worker threads', () => {
+  it('fail verify with the worker’s error instead of hanging or reporting a partial walk', async () => {
+    const connection = workerConnection(source.db)!;
+    const stretch = { from: 1, to: 10, previous: Buffer.alloc(32), segments: [] };
+    await expect(
+      walkOnWorkers(connection, 'not-a-snapshot', [stretch, { ...stretch, from: 11 }], 2),
+    ).rejects.toThrow(/verify worker: invalid snapshot identifier/);
   });
 });
 
