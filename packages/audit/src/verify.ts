@@ -87,13 +87,14 @@ export async function verifyAuditLog(db: Db, options: VerifyOptions = {}): Promi
 
     const stretches = stretchesOf(segments, to);
     const connection = workerConnection(db);
-    const workers = Math.min(
+    const threads = Math.min(
       options.workers ?? availableParallelism(),
       stretches.length,
       Math.floor(to / (options.minRowsPerWorker ?? 200_000)),
     );
+    const workers = threads >= 2 && connection ? threads : 0;
     const walked =
-      workers >= 2 && connection
+      workers > 0 && connection
         ? joinStretches(await walkOnWorkers(connection, snapshotId, stretches, workers))
         : await walkOnThisThread(db, client, snapshotId, {
             from: 1,
@@ -142,9 +143,13 @@ export async function verifyAuditLog(db: Db, options: VerifyOptions = {}): Promi
       firstProblem: problems[0] ?? null,
       problemCount,
       problems,
-      workers: workers >= 2 && connection ? workers : 0,
+      workers,
       durationMs: Math.round(performance.now() - started),
     };
+  } catch (error) {
+    // Not back to the pool inside the read-only transaction.
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
   } finally {
     client.release();
   }
@@ -164,6 +169,9 @@ async function walkOnThisThread(
     const walked = await walkStretch(client, side, stretch);
     await side.query('COMMIT');
     return walked;
+  } catch (error) {
+    await side.query('ROLLBACK').catch(() => {});
+    throw error;
   } finally {
     side.release();
   }
