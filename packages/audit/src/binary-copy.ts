@@ -12,8 +12,10 @@ export class BinaryTuple {
   /** Start of each field's bytes, and its length (-1 for NULL). */
   readonly starts: Int32Array;
   readonly lengths: Int32Array;
+  readonly fieldCount: number;
 
-  constructor(readonly fieldCount: number) {
+  constructor(fieldCount: number) {
+    this.fieldCount = fieldCount;
     this.starts = new Int32Array(fieldCount);
     this.lengths = new Int32Array(fieldCount);
   }
@@ -61,11 +63,14 @@ export async function readBinaryCopy(
   const tuple = new BinaryTuple(fieldCount);
   let pending: Buffer = Buffer.alloc(0);
   let headerRead = false;
+  let ended = false;
 
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const buffer = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+    if (ended) continue;
+    let buffer = chunk;
     let position = 0;
     if (!headerRead) {
+      buffer = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
       if (buffer.length < 19) {
         pending = buffer;
         continue;
@@ -73,13 +78,56 @@ export async function readBinaryCopy(
       if (!buffer.subarray(0, 11).equals(signature)) throw new Error('not a binary COPY stream');
       position = 19 + buffer.readInt32BE(15);
       headerRead = true;
+    } else if (pending.length > 0) {
+      const across = await readAcross(pending, chunk, tuple, onTuple);
+      if (across.kind === 'ended') {
+        ended = true;
+        continue;
+      }
+      if (across.kind === 'pending') {
+        pending = across.pending;
+        continue;
+      }
+      position = across.position;
     }
     tuple.buffer = buffer;
     position = await readTuples(buffer, position, tuple, onTuple);
+    if (position < 0) {
+      ended = true;
+      continue;
+    }
     pending = buffer.subarray(position);
   }
 }
 
+/**
+ * Reads the tuple cut between the end of the last chunk (`pending`) and `chunk`, joined with
+ * just enough of the chunk to complete it: copying a few KiB rather than every chunk.
+ * Returns where reading goes on in `chunk`, or what is still pending, or that the stream's
+ * trailer was read.
+ */
+async function readAcross(
+  pending: Buffer,
+  chunk: Buffer,
+  tuple: BinaryTuple,
+  onTuple: (tuple: BinaryTuple) => void | Promise<void>,
+): Promise<
+  { kind: 'position'; position: number } | { kind: 'pending'; pending: Buffer } | { kind: 'ended' }
+> {
+  for (let take = Math.min(chunk.length, 4096); ; take = Math.min(chunk.length, take * 8)) {
+    const joined = Buffer.concat([pending, chunk.subarray(0, take)]);
+    tuple.buffer = joined;
+    const position = await readTuples(joined, 0, tuple, onTuple);
+    if (position < 0) return { kind: 'ended' };
+    if (take === chunk.length) return { kind: 'pending', pending: joined.subarray(position) };
+    // `pending` starts with an incomplete tuple: once that one is read, the rest is the chunk's.
+    if (position > 0) return { kind: 'position', position: position - pending.length };
+    // The cut tuple is longer than what was taken, and nothing was handed over: take more.
+  }
+}
+
+/** Hands over every complete tuple from `from` on; returns where the first incomplete one
+ * starts, or -1 once the trailer is read. */
 async function readTuples(
   buffer: Buffer,
   from: number,
@@ -90,7 +138,7 @@ async function readTuples(
   for (;;) {
     if (position + 2 > buffer.length) return position;
     const fields = buffer.readInt16BE(position);
-    if (fields === -1) return buffer.length; // trailer
+    if (fields === -1) return -1; // trailer
     if (fields !== tuple.fieldCount) {
       throw new Error(`binary COPY: ${fields} fields, expected ${tuple.fieldCount}`);
     }

@@ -4,7 +4,7 @@ import type { Tx } from '@medaxis/db';
 import { to as copyTo } from 'pg-copy-streams';
 
 import { readBinaryCopy, type BinaryTuple } from './binary-copy.ts';
-import { BinaryRowHasher, hashField, rowColumns } from './binary-row.ts';
+import { BinaryRowHasher, hashField, rowColumns, sameBytes } from './binary-row.ts';
 import { canonicalRow, chainHash, type AuditRecord } from './canonical.ts';
 
 /** What can be wrong with the log, each at a position (row id) or a seal entry. */
@@ -108,20 +108,28 @@ export async function walkChain(
 
 class Walk {
   readonly #hasher = new BinaryRowHasher();
+  readonly #side: Tx;
   readonly #segments: readonly Segment[];
   readonly #report: (problem: AuditProblem) => void;
   readonly #to: number;
   #next: number;
+  /** The hash the next position chains from; `#own` holds it when a row gave it. */
   #previous: Buffer;
+  readonly #own = Buffer.alloc(32);
   #segmentIndex = 0;
-  #rowHashes: Buffer[] = [];
+  /** The current segment's row hashes back to back: its root is their sha256. */
+  #rowHashes = Buffer.alloc(32 * 1024);
+  #rowHashesLength = 0;
   #expanded = new Map<number, Expanded>();
-  #loadedThrough = -1;
+  /** Compacted segments whose summaries the walk has yet to expand, in id order. */
+  readonly #unexpanded: Segment[];
+  /** Summaries fetched ahead of the walk (preload), by segment. */
+  readonly #fetched = new Map<Segment, AuditRecord[]>();
   readonly #computed = new Map<Segment, { root: Buffer; lastHash: Buffer }>();
   #counts = { live: 0, compacted: 0, pruned: 0 };
 
   constructor(
-    private readonly side: Tx,
+    side: Tx,
     options: {
       from: number;
       to: number;
@@ -130,12 +138,20 @@ class Walk {
       report: (problem: AuditProblem) => void;
     },
   ) {
+    this.#side = side;
     this.#segments = options.segments;
     this.#report = options.report;
     this.#to = options.to;
     this.#next = options.from;
     this.#previous = options.previous;
     while (this.#segment && this.#segment.lastId < options.from) this.#segmentIndex++;
+    this.#unexpanded = options.segments.filter(
+      (segment) =>
+        segment.compacted &&
+        !segment.pruned &&
+        segment.lastId >= options.from &&
+        segment.firstId <= options.to,
+    );
   }
 
   get #segment(): Segment | undefined {
@@ -145,21 +161,24 @@ class Walk {
   /** Handles one live row; returns a promise only when summaries must be loaded first. */
   live(tuple: BinaryTuple): void | Promise<void> {
     const id = tuple.int8(0);
-    if (this.#needsLoad(id)) return this.#load(id).then(() => this.#live(tuple, id));
+    if (this.#needsExpand(id)) return this.#expandThrough(id).then(() => this.#live(tuple, id));
     this.#live(tuple, id);
   }
 
+  /** Fetches every summarized row of the walk now, so `side` may be the COPY's connection. */
   async preload(): Promise<void> {
-    if (this.#needsLoad(this.#to)) await this.#load(this.#to);
+    for (const segment of this.#unexpanded) {
+      this.#fetched.set(segment, await loadSummarizedRows(this.#side, segment.seq!));
+    }
   }
 
   async finish(): Promise<void> {
-    if (this.#needsLoad(this.#to)) await this.#load(this.#to);
+    if (this.#needsExpand(this.#to)) await this.#expandThrough(this.#to);
     this.#advanceTo(this.#to + 1);
   }
 
   result(): WalkResult {
-    return { lastHash: this.#previous, computed: this.#computed, ...this.#counts };
+    return { lastHash: Buffer.from(this.#previous), computed: this.#computed, ...this.#counts };
   }
 
   #live(tuple: BinaryTuple, id: number): void {
@@ -176,9 +195,8 @@ class Walk {
     if (this.#expanded.delete(id)) {
       this.#problem('duplicate_row', id, `row ${id} is both in the log and in a summary`);
     }
-    const stored = Buffer.from(tuple.bytes(hashField));
-    const computed = this.#hasher.hash(this.#previous, tuple);
-    if (!computed.equals(stored)) {
+    const stored = tuple.bytes(hashField);
+    if (!sameBytes(this.#hasher.digest(this.#previous, tuple), stored)) {
       this.#problem(
         'hash_mismatch',
         id,
@@ -221,10 +239,16 @@ class Walk {
     }
   }
 
-  #accept(rowHash: Buffer): void {
-    this.#previous = rowHash;
+  /** Takes `rowHash` as the hash at #next (copied: a row's bytes last only its callback). */
+  #accept(rowHash: Uint8Array): void {
+    if (rowHash.length === this.#own.length) {
+      this.#own.set(rowHash);
+      this.#previous = this.#own;
+    } else {
+      this.#previous = Buffer.from(rowHash);
+    }
     const segment = this.#segment;
-    if (segment && this.#next >= segment.firstId) this.#rowHashes.push(rowHash);
+    if (segment && this.#next >= segment.firstId) this.#pushRowHash(rowHash);
     this.#next++;
     if (segment && this.#next > segment.lastId) this.#endSegment(segment);
   }
@@ -235,10 +259,22 @@ class Walk {
     if (segment && this.#next > segment.lastId) this.#endSegment(segment);
   }
 
+  #pushRowHash(rowHash: Uint8Array): void {
+    const length = this.#rowHashesLength + rowHash.length;
+    if (length > this.#rowHashes.length) {
+      const grown = Buffer.alloc(Math.max(length, this.#rowHashes.length * 2));
+      this.#rowHashes.copy(grown, 0, 0, this.#rowHashesLength);
+      this.#rowHashes = grown;
+    }
+    this.#rowHashes.set(rowHash, this.#rowHashesLength);
+    this.#rowHashesLength = length;
+  }
+
   #endSegment(segment: Segment): void {
     if (!segment.pruned) {
-      const root = hash('sha256', Buffer.concat(this.#rowHashes), 'buffer');
-      this.#computed.set(segment, { root, lastHash: this.#previous });
+      const rowHashes = this.#rowHashes.subarray(0, this.#rowHashesLength);
+      const root = hash('sha256', rowHashes, 'buffer');
+      this.#computed.set(segment, { root, lastHash: Buffer.from(this.#previous) });
       if (segment.root && segment.lastHash) {
         if (!root.equals(segment.root) || !this.#previous.equals(segment.lastHash)) {
           this.#report({
@@ -255,33 +291,28 @@ class Walk {
     // The next segment continues from what this seal recorded, right or wrong: a broken
     // segment is reported once and does not hide the state of the ones after it.
     if (segment.lastHash) this.#previous = segment.lastHash;
-    this.#rowHashes = [];
+    this.#rowHashesLength = 0;
     this.#segmentIndex++;
   }
 
-  #needsLoad(id: number): boolean {
-    if (id <= this.#loadedThrough) return false;
-    return this.#segments.some(
-      (segment) =>
-        segment.compacted &&
-        !segment.pruned &&
-        segment.firstId > this.#loadedThrough &&
-        segment.firstId <= id,
-    );
+  #needsExpand(id: number): boolean {
+    const next = this.#unexpanded[0];
+    return next !== undefined && next.firstId <= id;
   }
 
-  /** Rebuilds the summarized rows of every compacted segment that starts at or before `id`. */
-  async #load(id: number): Promise<void> {
-    const segments = this.#segments.filter(
-      (segment) =>
-        segment.compacted &&
-        !segment.pruned &&
-        segment.firstId > this.#loadedThrough &&
-        segment.firstId <= id,
-    );
-    this.#loadedThrough = Math.max(id, ...segments.map((segment) => segment.lastId));
-    for (const segment of segments) {
-      for (const row of await loadSummarizedRows(this.side, segment.seq!)) {
+  /**
+   * Expands the summaries of each compacted segment that starts at or before `id`, once the
+   * walk has reached the segment: whatever they hold is then reported in chain order, at the
+   * segment, and walking a stretch of the log on its own (verify's workers) reports exactly
+   * what walking it within the whole log does.
+   */
+  async #expandThrough(id: number): Promise<void> {
+    for (let segment = this.#unexpanded[0]; segment && segment.firstId <= id;) {
+      this.#advanceTo(segment.firstId);
+      const rows =
+        this.#fetched.get(segment) ?? (await loadSummarizedRows(this.#side, segment.seq!));
+      this.#fetched.delete(segment);
+      for (const row of rows) {
         const rowId = Number(row.id);
         if (rowId < segment.firstId || rowId > segment.lastId || this.#expanded.has(rowId)) {
           this.#problem('duplicate_row', rowId, `summarized row ${rowId} is out of place`);
@@ -289,6 +320,8 @@ class Walk {
         }
         this.#expanded.set(rowId, { id: rowId, canonical: Buffer.from(canonicalRow(row)) });
       }
+      this.#unexpanded.shift();
+      segment = this.#unexpanded[0];
     }
   }
 
