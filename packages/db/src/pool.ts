@@ -38,6 +38,15 @@ export function createDb(connectionString: string, options: DbOptions = {}): Db 
 
 const retryableCodes = new Set(['40001', '40P01']);
 
+/**
+ * A serialization failure or a deadlock: PostgreSQL asking for the transaction to be tried
+ * again, not an error of the work itself.
+ */
+export function isRetryableError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && retryableCodes.has(code);
+}
+
 export interface TransactionOptions<T> {
   /**
    * Statements to run with BEGIN, in the same round trip, each with its own snapshot (as if
@@ -72,8 +81,7 @@ export async function withTransaction<T>(
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
-      const code = (error as { code?: string }).code;
-      if (attempt < 4 && code && retryableCodes.has(code)) continue;
+      if (attempt < 4 && isRetryableError(error)) continue;
       throw error;
     } finally {
       client.release();

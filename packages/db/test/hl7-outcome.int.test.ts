@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
-  hl7OutcomeStatement,
+  hl7OutcomesStatement,
   insertHl7Raw,
   loadHl7Message,
   readHl7Claim,
@@ -43,7 +43,7 @@ describe('HL7 outcome sent with COMMIT', () => {
       async (_tx, claimed) => Promise.resolve(readHl7Claim(claimed).status),
       {
         begin: claimHl7MessageStatements(id!, "h'ash\\"),
-        commitWith: () => hl7OutcomeStatement(id!, outcome),
+        commitWith: () => hl7OutcomesStatement([{ id: id!, outcome }]),
       },
     );
     const row = await loadHl7Message(test.db, id!);
