@@ -571,8 +571,7 @@ export async function findFeedContext(
     ...(visit ? encounterStateStatements(visit) : []),
   ]);
   const row = context?.rows[0] as
-    | { patientId: string | null; departmentId: number | null; bedId: number | null }
-    | undefined;
+    { patientId: string | null; departmentId: number | null; bedId: number | null } | undefined;
   return {
     patientId: row?.patientId ?? undefined,
     departmentId: row?.departmentId ?? undefined,

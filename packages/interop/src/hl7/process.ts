@@ -334,8 +334,8 @@ export class Hl7Processor {
       raw,
       hash,
       now,
-      header: header!,
-      encoding: encoding!,
+      header,
+      encoding,
       known: {
         ...known,
         eventType: planned.eventType,
@@ -436,7 +436,10 @@ export class Hl7Processor {
         }
 
         try {
-          const applied = await applyPlan(client, message.plan, { messageId: id, now: message.now });
+          const applied = await applyPlan(client, message.plan, {
+            messageId: id,
+            now: message.now,
+          });
           events.push(...applied.events);
           appliedHere.set(hash, id);
           const outcome: Hl7Outcome = {
@@ -472,12 +475,12 @@ export class Hl7Processor {
           eventsAfter: lastEvent === undefined ? undefined : events.length - 1 - lastEvent,
         }));
       const committed = await queryStatements(client, [
+        'RELEASE SAVEPOINT hl7_message',
         ...(events.length > 0 ? [appendEventsStatement(events)] : []),
         ...(outcomes.length > 0 ? [hl7OutcomesStatement(outcomes)] : []),
         'COMMIT',
       ]);
-      const eventIds =
-        events.length > 0 ? (committed[0]!.rows[0] as { ids: string[] }).ids : [];
+      const eventIds = events.length > 0 ? (committed[1]!.rows[0] as { ids: string[] }).ids : [];
 
       for (const result of results) {
         if (result.lastEvent === undefined) continue;
