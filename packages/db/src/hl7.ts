@@ -545,7 +545,22 @@ export async function findFeedContext(
   location: { departmentCode: string; bedCode: string | null } | null,
   visit?: { sourceSystem: string; sourceRef: string },
 ) {
-  const [context, , state] = await queryStatements(tx, [
+  return readFeedContext(
+    await queryStatements(tx, feedContextStatements(patient, location, visit)),
+  );
+}
+
+/**
+ * findFeedContext's statements, for a caller that sends them after statements of its own in
+ * one round trip (the HL7 processor, after claiming the message); read the answers with
+ * readFeedContext.
+ */
+export function feedContextStatements(
+  patient: { authority: string; mrn: string },
+  location: { departmentCode: string; bedCode: string | null } | null,
+  visit?: { sourceSystem: string; sourceRef: string },
+): string[] {
+  return [
     // The patient as resolvePatientIdentifier finds it (A40 aliases, any identifier, merged
     // patients' survivors), in the same round trip as the location.
     inlineParams(
@@ -569,7 +584,12 @@ export async function findFeedContext(
     ),
     // After the lookup, as before it was one: the visit is locked after the patient is read.
     ...(visit ? encounterStateStatements(visit) : []),
-  ]);
+  ];
+}
+
+/** The answers to feedContextStatements (as findFeedContext returns them). */
+export function readFeedContext(results: readonly { rows: unknown[] }[]) {
+  const [context, , state] = results;
   const row = context?.rows[0] as
     { patientId: string | null; departmentId: number | null; bedId: number | null } | undefined;
   return {

@@ -18,7 +18,7 @@ import {
 import { ErrorCode, isMedaxisError, MedaxisError } from '@medaxis/domain';
 
 import { buildAck, buildBatchAck } from './ack.ts';
-import { applyPlan } from './apply.ts';
+import { applyPlan, openingStatements } from './apply.ts';
 import { payloadHash, splitFrame, type SplitFrame } from './batch.ts';
 import type { Hl7Encoding } from './escape.ts';
 import { Hl7ReadError, readMessage, type MessageHeader } from './message.ts';
@@ -384,11 +384,12 @@ export class Hl7Processor {
 
   /**
    * The batch transaction. Per message, one round trip opens it: the claim (the message's row
-   * and payload-hash locks and the look for an applied copy, claimHl7MessageStatements) and a
-   * savepoint after it, so that rolling back the message keeps its locks. The last round
-   * trip appends the batch's events, records every outcome and commits. Throws, with nothing
-   * committed, on a deadlock or serialization failure (for the caller to apply the messages
-   * one by one) or when the transaction itself fails.
+   * and payload-hash locks and the look for an applied copy, claimHl7MessageStatements), a
+   * savepoint after it, so that rolling back the message keeps those locks, and the plan's
+   * first lookup (openingStatements), which so costs no round trip of its own. The last
+   * round trip appends the batch's events, records every outcome and commits. Throws, with
+   * nothing committed, on a deadlock or serialization failure (for the caller to apply the
+   * messages one by one) or when the transaction itself fails.
    */
   private async applyInOneTransaction(messages: readonly PlannedMessage[]) {
     const client = await this.db.connect();
@@ -408,10 +409,13 @@ export class Hl7Processor {
 
       for (const [index, message] of messages.entries()) {
         const { id, hash, known, header, encoding } = message;
+        // The plan's first lookup rides along: a message that turns out to be done or a copy
+        // just leaves its answers unread (the visit it locked stays locked to COMMIT).
         const opened = await queryStatements(client, [
           index === 0 ? 'BEGIN' : 'RELEASE SAVEPOINT hl7_message',
           ...claimHl7MessageStatements(id, hash),
           'SAVEPOINT hl7_message',
+          ...openingStatements(message.plan),
         ]);
         // Another processor (a reprocess, the recovery sweep) may have finished it meanwhile.
         const { status, appliedCopy } = readHl7Claim(opened.slice(1, 3));
@@ -436,10 +440,12 @@ export class Hl7Processor {
         }
 
         try {
-          const applied = await applyPlan(client, message.plan, {
-            messageId: id,
-            now: message.now,
-          });
+          const applied = await applyPlan(
+            client,
+            message.plan,
+            { messageId: id, now: message.now },
+            opened.slice(4),
+          );
           events.push(...applied.events);
           appliedHere.set(hash, id);
           const outcome: Hl7Outcome = {
