@@ -1,6 +1,6 @@
 import type { BedStatus } from '@medaxis/domain';
 
-import { inlineParams, type Queryable } from './pool.ts';
+import { preparedStatement, type Queryable } from './pool.ts';
 
 /**
  * What a board shows of one bed: minimal by design (DESIGN.md "Live board path" 4). No patient
@@ -48,10 +48,15 @@ export async function loadBoardBeds(db: Queryable, bedIds: readonly number[]) {
   return rows;
 }
 
-/** loadBoardBeds as plain text, to run after other statements in one round trip. */
+/**
+ * loadBoardBeds as plain text, to run after other statements in one round trip; prepared, as
+ * every bed command sends it.
+ */
 export function boardBedsStatement(bedIds: readonly number[]): string {
-  return inlineParams(boardBedsById, [bedIds]);
+  return executeBoardBeds([bedIds]);
 }
+
+const executeBoardBeds = preparedStatement('medaxis_board_beds', ['int[]'], boardBedsById);
 
 /** Every bed of the site, or of one department, in display order. */
 export async function loadBoardBedsByDepartment(db: Queryable, departmentCode?: string) {
