@@ -1,6 +1,6 @@
 import type { BedStatus } from '@medaxis/domain';
 
-import { preparedStatement, type Queryable } from './pool.ts';
+import { inlineParams, type Queryable } from './pool.ts';
 
 /**
  * What a board shows of one bed: minimal by design (DESIGN.md "Live board path" 4). No patient
@@ -48,15 +48,10 @@ export async function loadBoardBeds(db: Queryable, bedIds: readonly number[]) {
   return rows;
 }
 
-/**
- * loadBoardBeds as plain text, to run after other statements in one round trip; prepared, as
- * every bed command sends it.
- */
+/** loadBoardBeds as plain text, to run after other statements in one round trip. */
 export function boardBedsStatement(bedIds: readonly number[]): string {
-  return executeBoardBeds([bedIds]);
+  return inlineParams(boardBedsById, [bedIds]);
 }
-
-const executeBoardBeds = preparedStatement('medaxis_board_beds', ['int[]'], boardBedsById);
 
 /** Every bed of the site, or of one department, in display order. */
 export async function loadBoardBedsByDepartment(db: Queryable, departmentCode?: string) {

@@ -16,14 +16,7 @@ import type { QueryResult } from 'pg';
 
 import { boardBedsStatement, type BoardBedRow } from './board.ts';
 import { appendEvent, type EventInput } from './events.ts';
-import {
-  inlineParams,
-  preparedStatement,
-  queryStatements,
-  withTransaction,
-  type Db,
-  type Tx,
-} from './pool.ts';
+import { inlineParams, queryStatements, withTransaction, type Db, type Tx } from './pool.ts';
 
 export interface CommandContext {
   /** Where the command came from: ui, api, hl7, fhir, import:mimic, replay, simulator... */
@@ -178,56 +171,6 @@ export async function stageCommand(
 
 // ---- load ------------------------------------------------------------------------------------
 
-// loadWorld's statements, prepared (planned once per connection): every command sends them.
-const lockEncounters = preparedStatement(
-  'medaxis_lock_encounters',
-  ['uuid[]'],
-  `SELECT id, status::text AS status, admitted_at AS "admittedAt",
-          discharged_at AS "dischargedAt"
-     FROM encounter WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
-);
-
-const readStays = preparedStatement(
-  'medaxis_read_stays',
-  ['uuid[]'],
-  `SELECT id::text AS id, encounter_id AS "encounterId", bed_id AS "bedId",
-          start_at AS "startAt", end_at AS "endAt", end_reason AS "endReason"
-     FROM bed_stay
-    WHERE encounter_id = ANY($1) AND NOT cancelled
-    ORDER BY start_at, bed_stay.id`,
-);
-
-// The beds a command touches, as a statement computes them once the encounters are locked:
-// the command's ($2) and those of each encounter's last two stays ($1), which cover every bed
-// a transfer, discharge or cancel can touch. The history's statement repeats it, and sees the
-// same stays (only a holder of the encounters' locks moves them).
-const touchedBedIds = `(ARRAY(SELECT unnest($2::int[]) UNION
-    SELECT s.bed_id FROM unnest($1::uuid[]) AS e(id)
-      CROSS JOIN LATERAL (SELECT bed_id FROM bed_stay
-                           WHERE encounter_id = e.id AND NOT cancelled
-                           ORDER BY start_at DESC, bed_stay.id DESC LIMIT 2) s))`;
-
-const lockBeds = preparedStatement(
-  'medaxis_lock_beds',
-  ['uuid[]', 'int[]'],
-  `SELECT b.id, b.status::text AS status, b.status_since AS since,
-          b.status_reason AS reason, b.encounter_id AS "encounterId", b.isolation,
-          r.department_id AS "departmentId"
-     FROM bed b JOIN room r ON r.id = b.room_id
-    WHERE b.id = ANY${touchedBedIds} ORDER BY b.id FOR UPDATE OF b`,
-);
-
-// The interval before the current one is all a cancel needs to restore.
-const readBedHistory = preparedStatement(
-  'medaxis_read_bed_history',
-  ['uuid[]', 'int[]'],
-  `SELECT DISTINCT ON (bed_id) bed_id AS "bedId", status::text AS status,
-          start_at AS since, reason, encounter_id AS "encounterId"
-     FROM bed_status_history
-    WHERE bed_id = ANY${touchedBedIds} AND end_at IS NOT NULL
-    ORDER BY bed_id, start_at DESC, id DESC`,
-);
-
 /**
  * Loads and locks the encounters, then the beds, a command touches, each in id order so that
  * concurrent commands queue instead of deadlocking. Many admits into one bed serialize on the
@@ -254,11 +197,46 @@ async function loadWorld(
     }
   }
   const commandBeds = 'bedId' in command ? [command.bedId] : [];
+  // The beds as a statement computes them once the encounters are locked; the history's
+  // statement repeats it, and sees the same stays (only a holder of those locks moves them).
+  const touchedBedIds = `(ARRAY(SELECT unnest($2::int[]) UNION
+      SELECT s.bed_id FROM unnest($1::uuid[]) AS e(id)
+        CROSS JOIN LATERAL (SELECT bed_id FROM bed_stay
+                             WHERE encounter_id = e.id AND NOT cancelled
+                             ORDER BY start_at DESC, bed_stay.id DESC LIMIT 2) s))`;
+
   const [lockedEncounters, stays, lockedBeds, previous] = (await queryStatements(tx, [
-    lockEncounters([encounterIds]),
-    readStays([encounterIds]),
-    lockBeds([encounterIds, commandBeds]),
-    readBedHistory([encounterIds, commandBeds]),
+    inlineParams(
+      `SELECT id, status::text AS status, admitted_at AS "admittedAt",
+              discharged_at AS "dischargedAt"
+         FROM encounter WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      [encounterIds],
+    ),
+    inlineParams(
+      `SELECT id::text AS id, encounter_id AS "encounterId", bed_id AS "bedId",
+              start_at AS "startAt", end_at AS "endAt", end_reason AS "endReason"
+         FROM bed_stay
+        WHERE encounter_id = ANY($1::uuid[]) AND NOT cancelled
+        ORDER BY start_at, bed_stay.id`,
+      [encounterIds],
+    ),
+    inlineParams(
+      `SELECT b.id, b.status::text AS status, b.status_since AS since,
+              b.status_reason AS reason, b.encounter_id AS "encounterId", b.isolation,
+              r.department_id AS "departmentId"
+         FROM bed b JOIN room r ON r.id = b.room_id
+        WHERE b.id = ANY${touchedBedIds} ORDER BY b.id FOR UPDATE OF b`,
+      [encounterIds, commandBeds],
+    ),
+    // The interval before the current one is all a cancel needs to restore.
+    inlineParams(
+      `SELECT DISTINCT ON (bed_id) bed_id AS "bedId", status::text AS status,
+              start_at AS since, reason, encounter_id AS "encounterId"
+         FROM bed_status_history
+        WHERE bed_id = ANY${touchedBedIds} AND end_at IS NOT NULL
+        ORDER BY bed_id, start_at DESC, id DESC`,
+      [encounterIds, commandBeds],
+    ),
   ])) as [
     QueryResult<Omit<EncounterState, 'stays'>>,
     QueryResult<StayState & { id: string }>,

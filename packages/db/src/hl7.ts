@@ -1,12 +1,6 @@
 import { ensureEncounterStatement, type EncounterInput } from './catalog.ts';
 import { resolvePatientIdentifier } from './patient-records.ts';
-import {
-  inlineParams,
-  preparedStatement,
-  queryStatements,
-  type Queryable,
-  type Tx,
-} from './pool.ts';
+import { inlineParams, queryStatements, type Queryable, type Tx } from './pool.ts';
 
 // Repositories for the HL7 v2 feed (packages/interop/src/hl7, docs/hl7.md).
 
@@ -169,24 +163,20 @@ export function hl7OutcomesStatement(rows: readonly Hl7OutcomeRow[]): string {
  * for the hash lock. Read the answers with `readHl7Claim`.
  */
 export function claimHl7MessageStatements(id: string, payloadHash: string): string[] {
-  return [lockHl7Message([id, payloadHash]), findAppliedCopy([id, payloadHash])];
+  return [
+    inlineParams(
+      `SELECT status::text AS status, pg_advisory_xact_lock(hashtextextended($2, 7))
+         FROM hl7_message WHERE id = $1::bigint FOR UPDATE`,
+      [id, payloadHash],
+    ),
+    inlineParams(
+      `SELECT id::text AS id FROM hl7_message
+        WHERE payload_hash = $2 AND status = 'applied' AND id <> $1::bigint
+        ORDER BY hl7_message.id LIMIT 1`,
+      [id, payloadHash],
+    ),
+  ];
 }
-
-// Prepared (planned once per connection): every message sends them.
-const lockHl7Message = preparedStatement(
-  'medaxis_lock_hl7_message',
-  ['bigint', 'text'],
-  `SELECT status::text AS status, pg_advisory_xact_lock(hashtextextended($2, 7))
-     FROM hl7_message WHERE id = $1 FOR UPDATE`,
-);
-
-const findAppliedCopy = preparedStatement(
-  'medaxis_find_applied_copy',
-  ['bigint', 'text'],
-  `SELECT id::text AS id FROM hl7_message
-    WHERE payload_hash = $2 AND status = 'applied' AND id <> $1
-    ORDER BY hl7_message.id LIMIT 1`,
-);
 
 /** The message's status when it was locked, and the applied message it repeats, if any. */
 export function readHl7Claim(results: readonly { rows: unknown[] }[]) {
@@ -457,45 +447,29 @@ type EncounterKey = string | { sourceSystem: string; sourceRef: string };
  * such as a transfer of this visit on another connection.
  */
 function encounterStateStatements(encounter: EncounterKey): [string, string] {
-  if (typeof encounter === 'string') {
-    return [lockEncounterById([encounter]), encounterStateById([encounter])];
-  }
-  const params = [encounter.sourceSystem, clean(encounter.sourceRef)];
-  return [lockEncounterBySource(params), encounterStateBySource(params)];
+  const where =
+    typeof encounter === 'string'
+      ? { sql: 'e.id = $1', params: [encounter] }
+      : {
+          sql: 'e.source_system = $1 AND e.source_ref = $2',
+          params: [encounter.sourceSystem, clean(encounter.sourceRef)],
+        };
+  return [
+    inlineParams(`SELECT e.id FROM encounter e WHERE ${where.sql} FOR UPDATE`, where.params),
+    inlineParams(
+      `SELECT e.id, e.status::text AS status, e.class::text AS class,
+              e.patient_id AS "patientId", e.department_id AS "departmentId",
+              e.expected_discharge_at AS "expectedDischargeAt",
+              (SELECT s.bed_id FROM bed_stay s
+                WHERE s.encounter_id = e.id AND NOT s.cancelled AND s.end_at IS NULL
+                LIMIT 1) AS "bedId",
+              (SELECT max(greatest(s.start_at, s.end_at)) FROM bed_stay s
+                WHERE s.encounter_id = e.id AND NOT s.cancelled) AS "lastBedChangeAt"
+         FROM encounter e WHERE ${where.sql}`,
+      where.params,
+    ),
+  ];
 }
-
-// Prepared (planned once per connection): every visit message sends one pair.
-const encounterStateSelect = `
-  SELECT e.id, e.status::text AS status, e.class::text AS class,
-         e.patient_id AS "patientId", e.department_id AS "departmentId",
-         e.expected_discharge_at AS "expectedDischargeAt",
-         (SELECT s.bed_id FROM bed_stay s
-           WHERE s.encounter_id = e.id AND NOT s.cancelled AND s.end_at IS NULL
-           LIMIT 1) AS "bedId",
-         (SELECT max(greatest(s.start_at, s.end_at)) FROM bed_stay s
-           WHERE s.encounter_id = e.id AND NOT s.cancelled) AS "lastBedChangeAt"
-    FROM encounter e`;
-
-const lockEncounterById = preparedStatement(
-  'medaxis_lock_encounter_by_id',
-  ['uuid'],
-  `SELECT e.id FROM encounter e WHERE e.id = $1 FOR UPDATE`,
-);
-const encounterStateById = preparedStatement(
-  'medaxis_encounter_state_by_id',
-  ['uuid'],
-  `${encounterStateSelect} WHERE e.id = $1`,
-);
-const lockEncounterBySource = preparedStatement(
-  'medaxis_lock_encounter_by_source',
-  ['text', 'text'],
-  `SELECT e.id FROM encounter e WHERE e.source_system = $1 AND e.source_ref = $2 FOR UPDATE`,
-);
-const encounterStateBySource = preparedStatement(
-  'medaxis_encounter_state_by_source',
-  ['text', 'text'],
-  `${encounterStateSelect} WHERE e.source_system = $1 AND e.source_ref = $2`,
-);
 
 /**
  * Locks an encounter, by id or by the sender's visit number, and says where it lies. Taken
@@ -587,34 +561,31 @@ export function feedContextStatements(
   visit?: { sourceSystem: string; sourceRef: string },
 ): string[] {
   return [
-    feedLookup([
-      patient.authority,
-      clean(patient.mrn),
-      location ? clean(location.departmentCode) : null,
-      location?.bedCode ? clean(location.bedCode) : null,
-    ]),
+    // The patient as resolvePatientIdentifier finds it (A40 aliases, any identifier, merged
+    // patients' survivors), in the same round trip as the location.
+    inlineParams(
+      `SELECT coalesce(
+                (SELECT patient_id FROM hl7_patient_alias WHERE authority = $1 AND mrn = $2),
+                (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identifier pi
+                   JOIN patient p ON p.id = pi.patient_id
+                  WHERE pi.system = $1 AND pi.value = $2),
+                (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identity i
+                   JOIN patient p ON p.id = i.patient_id
+                  WHERE i.authority = $1 AND i.mrn = $2))
+                AS "patientId",
+              (SELECT id FROM department WHERE code = $3) AS "departmentId",
+              (SELECT id FROM bed WHERE code = $4) AS "bedId"`,
+      [
+        patient.authority,
+        clean(patient.mrn),
+        location ? clean(location.departmentCode) : null,
+        location?.bedCode ? clean(location.bedCode) : null,
+      ],
+    ),
     // After the lookup, as before it was one: the visit is locked after the patient is read.
     ...(visit ? encounterStateStatements(visit) : []),
   ];
 }
-
-// The patient as resolvePatientIdentifier finds it (A40 aliases, any identifier, merged
-// patients' survivors), with PV1-3's department and bed. Prepared: every message sends it.
-const feedLookup = preparedStatement(
-  'medaxis_feed_lookup',
-  ['text', 'text', 'text', 'text'],
-  `SELECT coalesce(
-            (SELECT patient_id FROM hl7_patient_alias WHERE authority = $1 AND mrn = $2),
-            (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identifier pi
-               JOIN patient p ON p.id = pi.patient_id
-              WHERE pi.system = $1 AND pi.value = $2),
-            (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identity i
-               JOIN patient p ON p.id = i.patient_id
-              WHERE i.authority = $1 AND i.mrn = $2))
-            AS "patientId",
-          (SELECT id FROM department WHERE code = $3) AS "departmentId",
-          (SELECT id FROM bed WHERE code = $4) AS "bedId"`,
-);
 
 /** The answers to feedContextStatements (as findFeedContext returns them). */
 export function readFeedContext(results: readonly { rows: unknown[] }[]) {

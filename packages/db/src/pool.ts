@@ -123,67 +123,12 @@ export function inlineParams(sql: string, params: readonly SqlValue[]): string {
 }
 
 /**
- * A statement PostgreSQL parses and plans once per connection instead of every time: the
- * returned function gives the text that runs it with the given parameters (`EXECUTE name(…)`
- * with literals), to pass to queryStatements like any statement, which prepares it on a
- * connection that has not seen it yet, in the same round trip. For the statements every
- * command and HL7 message sends: parsing and planning were half of PostgreSQL's work for an
- * HL7 message (bench/hl7-throughput.ts), and the simple query protocol that lets statements
- * share a round trip cannot use the extended protocol's prepared statements.
- */
-export function preparedStatement(name: string, types: readonly string[], sql: string) {
-  if (!/^medaxis_\w+$/.test(name)) throw new Error(`invalid prepared statement name: ${name}`);
-  preparedDefinitions.set(name, `PREPARE ${name} (${types.join(', ')}) AS ${sql}`);
-  return (params: readonly SqlValue[]) =>
-    `EXECUTE ${name}(${params.map((value) => sqlLiteral(value)).join(', ')})`;
-}
-
-const preparedDefinitions = new Map<string, string>();
-
-/** Per connection: statements prepared on it, and whether a failed round trip left it unsure. */
-const preparedOn = new WeakMap<Tx, { names: Set<string>; unsure: boolean }>();
-
-/**
  * Runs statements in one round trip (the simple query protocol), in order, each with its own
  * snapshot as if sent one by one; returns one result per statement. The first that fails
  * abandons the rest and fails the call.
  */
 export async function queryStatements(tx: Tx, statements: readonly string[]) {
   if (statements.length === 0) return [];
-  const prepared = await preparedStatementsOf(tx);
-  const needed = new Set<string>();
-  for (const statement of statements) {
-    const name = /^EXECUTE (medaxis_\w+)\(/.exec(statement)?.[1];
-    if (name && !prepared.names.has(name)) needed.add(name);
-  }
-  // PREPARE is not undone by a rollback; it comes first, so it has run unless the round trip
-  // failed before any statement (then the next use asks the connection which exist).
-  const prefix = [...needed].map((name) => preparedDefinitions.get(name)!);
-  let results: pg.QueryResult | pg.QueryResult[];
-  try {
-    results = (await tx.query([...prefix, ...statements].join(';\n'))) as
-      pg.QueryResult | pg.QueryResult[];
-  } catch (error) {
-    if (prefix.length > 0) prepared.unsure = true;
-    throw error;
-  }
-  for (const name of needed) prepared.names.add(name);
-  return (Array.isArray(results) ? results : [results]).slice(prefix.length);
-}
-
-async function preparedStatementsOf(tx: Tx) {
-  let prepared = preparedOn.get(tx);
-  if (!prepared) {
-    // A connection new to us may still not be new (a wrapper around a pooled client): ask.
-    prepared = { names: new Set(), unsure: true };
-    preparedOn.set(tx, prepared);
-  }
-  if (prepared.unsure) {
-    const { rows } = await tx.query<{ name: string }>(
-      `SELECT name FROM pg_prepared_statements WHERE name LIKE 'medaxis\\_%'`,
-    );
-    prepared.names = new Set(rows.map((row) => row.name));
-    prepared.unsure = false;
-  }
-  return prepared;
+  const results = (await tx.query(statements.join(';\n'))) as pg.QueryResult | pg.QueryResult[];
+  return Array.isArray(results) ? results : [results];
 }
