@@ -1,5 +1,4 @@
 import {
-  type Db,
   ensureBed,
   ensureDepartment,
   ensureRoom,
