@@ -437,23 +437,18 @@ export interface FeedEncounterState {
   lastBedChangeAt: Date | null;
 }
 
-type EncounterKey = string | { sourceSystem: string; sourceRef: string };
-
 /**
- * The two statements that lock an encounter, by id or by the sender's visit number, and read
- * its state (the second's rows). Lock first, then read the stays in a statement of its own
- * (one round trip for both): a statement reads what had committed when it began, so stays
- * read by the locking statement itself would miss what the transaction it waited for wrote,
- * such as a transfer of this visit on another connection.
+ * The two statements that lock a visit, by the sender's visit number, and read its state (the
+ * second's rows). Lock first, then read the stays in a statement of its own (one round trip
+ * for both): a statement reads what had committed when it began, so stays read by the locking
+ * statement itself would miss what the transaction it waited for wrote, such as a transfer of
+ * this visit on another connection.
  */
-function encounterStateStatements(encounter: EncounterKey): [string, string] {
-  const where =
-    typeof encounter === 'string'
-      ? { sql: 'e.id = $1', params: [encounter] }
-      : {
-          sql: 'e.source_system = $1 AND e.source_ref = $2',
-          params: [encounter.sourceSystem, clean(encounter.sourceRef)],
-        };
+function encounterStateStatements(visit: { sourceSystem: string; sourceRef: string }) {
+  const where = {
+    sql: 'e.source_system = $1 AND e.source_ref = $2',
+    params: [visit.sourceSystem, clean(visit.sourceRef)],
+  };
   return [
     inlineParams(`SELECT e.id FROM encounter e WHERE ${where.sql} FOR UPDATE`, where.params),
     inlineParams(
@@ -472,19 +467,9 @@ function encounterStateStatements(encounter: EncounterKey): [string, string] {
 }
 
 /**
- * Locks an encounter, by id or by the sender's visit number, and says where it lies. Taken
- * before deciding which command a message becomes; the command itself locks the same rows
- * again in the same transaction. Finding and locking are one round trip.
- */
-export async function lockEncounterState(tx: Tx, encounter: EncounterKey) {
-  const [, state] = await queryStatements(tx, encounterStateStatements(encounter));
-  return state?.rows[0] as FeedEncounterState | undefined;
-}
-
-/**
- * ensureEncounter for a visit number, then lockEncounterState of it: one round trip. The
- * visit is found by its number, as the first statement may have found it created by another
- * transaction rather than created it.
+ * ensureEncounter for a visit number, then the visit locked and its state read (as
+ * findFeedContext does): one round trip. The visit is found by its number, as the first
+ * statement may have found it created by another transaction rather than created it.
  */
 export async function ensureAndLockFeedEncounter(
   tx: Tx,
@@ -536,8 +521,9 @@ export async function findBedByCode(db: Queryable, code: string) {
 /**
  * What a visit message looks up first, in one round trip: the patient its identifier names
  * (as findPatientByIdentifier, A40 aliases first) and the department and bed of PV1-3,
- * undefined where unknown; and, given its visit number, the visit locked and its state
- * (lockEncounterState), undefined when no visit has that number yet.
+ * undefined where unknown; and, given its visit number, the visit locked and its state,
+ * undefined when no visit has that number yet. Taken before deciding which command a message
+ * becomes; the command itself locks the same rows again in the same transaction.
  */
 export async function findFeedContext(
   tx: Tx,
