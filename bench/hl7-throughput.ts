@@ -16,6 +16,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -264,6 +265,39 @@ async function openLoop(clients: MllpClient[], feeds: Feed[]): Promise<PhaseResu
   });
 }
 
+/**
+ * CPU seconds (user + system) used so far by the PostgreSQL backends serving the bench's
+ * database, by pid: the server's pool and the hub's LISTEN connection (and this driver's own
+ * few queries). Read from /proc, so only for a PostgreSQL on this machine; undefined
+ * otherwise. Shared work (WAL writer, checkpointer) is not in it.
+ */
+async function backendCpu(db: Db): Promise<Map<number, number> | undefined> {
+  const { rows } = await db.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`,
+  );
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return undefined;
+    }
+    // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    cpu.set(pid, (Number(fields[11]) + Number(fields[12])) / ticksPerSecond);
+  }
+  return cpu;
+}
+
+/** CPU the backends used between two readings (a backend new since the first counts whole). */
+function backendCpuBetween(before: Map<number, number>, after: Map<number, number>) {
+  let seconds = 0;
+  for (const [pid, total] of after) seconds += total - (before.get(pid) ?? 0);
+  return seconds;
+}
+
 // ---- processes -------------------------------------------------------------------------------
 
 interface Listening {
@@ -306,6 +340,8 @@ interface RunResult {
   closed: PhaseResult;
   open: PhaseResult;
   cpuMsPerMessage: number;
+  /** CPU of the PostgreSQL backends serving the database, per message (undefined: unknown). */
+  databaseCpuMsPerMessage: number | undefined;
   /** Queries the product server's pool sent per message (0 for the floor, which has none). */
   roundTripsPerMessage: number;
   /** Board events the messages sent should have produced (one per A01, A02, A03). */
@@ -348,9 +384,11 @@ async function run(kind: 'floor' | 'product', databaseUrl: string, db: Db): Prom
   const profile = kind === 'product' ? args.profile : undefined;
   if (profile) await ask(child, 'profile-start', 'profiling');
   const cpuBefore = await ask<{ micros: number; roundTrips?: number }>(child, 'cpu', 'cpu');
+  const databaseBefore = await backendCpu(db);
   const closed = await closedLoop(clients, feeds);
   const open = await openLoop(clients, feeds);
   const cpuAfter = await ask<{ micros: number; roundTrips?: number }>(child, 'cpu', 'cpu');
+  const databaseAfter = await backendCpu(db);
   if (profile) {
     child.send({ type: 'profile-stop', file: profile });
     await once(child, 'message');
@@ -362,6 +400,10 @@ async function run(kind: 'floor' | 'product', databaseUrl: string, db: Db): Prom
     closed,
     open,
     cpuMsPerMessage: (cpuAfter.micros - cpuBefore.micros) / 1000 / (closed.sent + open.sent),
+    databaseCpuMsPerMessage:
+      databaseBefore && databaseAfter
+        ? (backendCpuBetween(databaseBefore, databaseAfter) * 1000) / (closed.sent + open.sent)
+        : undefined,
     roundTripsPerMessage:
       ((cpuAfter.roundTrips ?? 0) - (cpuBefore.roundTrips ?? 0)) / (closed.sent + open.sent),
     expectedEvents: feeds.reduce((sum, feed) => sum + feed.moves, 0),
@@ -463,7 +505,8 @@ try {
   console.log(
     `server CPU per message: product ${product.cpuMsPerMessage.toFixed(2)} ms, ` +
       `floor ${floor.cpuMsPerMessage.toFixed(3)} ms; database round trips per message: ` +
-      `${product.roundTripsPerMessage.toFixed(2)}`,
+      `${product.roundTripsPerMessage.toFixed(2)}; PostgreSQL backends' CPU per message: ` +
+      `${product.databaseCpuMsPerMessage?.toFixed(2) ?? 'unknown'} ms`,
   );
   console.log('audited: every applied message, before its ACK (packages/audit AuditWriter)');
   const received = [...new Set(product.boards?.received)].join('/');

@@ -34,11 +34,12 @@ export interface MllpListener {
 
 /**
  * The MLLP listener: HL7 v2 over TCP. Per connection, frames are handled strictly in order:
- * stored raw (one commit for all frames that arrived together), then processed and answered
- * one by one. A frame is acknowledged only after its raw bytes are committed, so a
- * connection dropped at any point loses nothing that was acknowledged; complete frames that
- * arrived before a drop are still stored and processed (the sender's resend is then a
- * duplicate, answered AA and not applied twice).
+ * the frames that arrived together are stored raw (one commit), then applied together (one
+ * transaction, see Hl7Processor) and answered in order. A frame is acknowledged only after its
+ * raw bytes and its outcome are committed (and it is audited), so a connection dropped at any
+ * point loses nothing that was acknowledged; complete frames that arrived before a drop are
+ * still stored and processed (the sender's resend is then a duplicate, answered AA and not
+ * applied twice).
  *
  * Why not @medplum/hl7's Hl7Server: it parses each frame before handing it over (so the raw
  * bytes are gone, and a frame that fails to parse is dropped unanswered with the rest of its

@@ -1,4 +1,4 @@
-import type { Queryable } from './pool.ts';
+import { inlineParams, type Queryable } from './pool.ts';
 
 /** The kinds of department the database's `department_kind` enum accepts. */
 export const departmentKinds = [
@@ -141,7 +141,19 @@ export async function ensurePatient(db: Queryable, patient: PatientInput): Promi
     [patient.authority, patient.mrn],
   );
   if (existing.rows[0]) return existing.rows[0].id;
+  // Undefined: lost a race with a concurrent insert of the same MRN; theirs is the patient.
+  return (await insertPatient(db, patient)) ?? ensurePatient(db, patient);
+}
 
+/**
+ * Creates the patient with its identity row, for a caller that just found no patient under
+ * (authority, MRN): ensurePatient without its first look. Undefined if one was created
+ * meanwhile (then ensurePatient finds it).
+ */
+export async function insertPatient(
+  db: Queryable,
+  patient: PatientInput,
+): Promise<string | undefined> {
   const { rows } = await db.query<{ id: string }>(
     `WITH p AS (INSERT INTO patient DEFAULT VALUES RETURNING id),
      created AS (
@@ -164,9 +176,7 @@ export async function ensurePatient(db: Queryable, patient: PatientInput): Promi
       patient.sex ?? null,
     ],
   );
-  if (rows[0]) return rows[0].id;
-  // Lost a race with a concurrent insert of the same MRN: theirs is the patient.
-  return ensurePatient(db, patient);
+  return rows[0]?.id;
 }
 
 /** A patient known only by an opaque id (walk-in, demo): no identity row. */
@@ -192,28 +202,39 @@ export interface EncounterInput {
  * sourceRef) so that re-running an import or a feed never duplicates visits.
  */
 export async function ensureEncounter(db: Queryable, encounter: EncounterInput): Promise<string> {
-  const { rows } = await db.query<{ id: string }>(
-    `WITH inserted AS (
-       INSERT INTO encounter (patient_id, class, status, department_id, admit_decision_at,
-                              expected_discharge_at, source_system, source_ref)
-       VALUES ($1, $2::encounter_class, 'planned', $3, $4, $5, $6, $7)
-       ON CONFLICT (source_system, source_ref) DO NOTHING
-       RETURNING id)
-     SELECT id FROM inserted
-     UNION ALL SELECT id FROM encounter
-       WHERE source_system = $6 AND source_ref = $7 AND $7 IS NOT NULL
-     LIMIT 1`,
-    [
-      encounter.patientId,
-      encounter.class,
-      encounter.departmentId ?? null,
-      encounter.admitDecisionAt ?? null,
-      encounter.expectedDischargeAt ?? null,
-      encounter.sourceSystem ?? null,
-      encounter.sourceRef ?? null,
-    ],
-  );
+  const { rows } = await db.query<{ id: string }>(ensureEncounterSql, [
+    ...ensureEncounterParams(encounter),
+  ]);
   return rows[0]!.id;
+}
+
+/** ensureEncounter as plain text, to run before other statements in one round trip. */
+export function ensureEncounterStatement(encounter: EncounterInput): string {
+  return inlineParams(ensureEncounterSql, ensureEncounterParams(encounter));
+}
+
+const ensureEncounterSql = `
+  WITH inserted AS (
+    INSERT INTO encounter (patient_id, class, status, department_id, admit_decision_at,
+                           expected_discharge_at, source_system, source_ref)
+    VALUES ($1, $2::encounter_class, 'planned', $3, $4, $5, $6, $7)
+    ON CONFLICT (source_system, source_ref) DO NOTHING
+    RETURNING id)
+  SELECT id FROM inserted
+  UNION ALL SELECT id FROM encounter
+    WHERE source_system = $6 AND source_ref = $7 AND $7 IS NOT NULL
+  LIMIT 1`;
+
+function ensureEncounterParams(encounter: EncounterInput) {
+  return [
+    encounter.patientId,
+    encounter.class,
+    encounter.departmentId ?? null,
+    encounter.admitDecisionAt ?? null,
+    encounter.expectedDischargeAt ?? null,
+    encounter.sourceSystem ?? null,
+    encounter.sourceRef ?? null,
+  ] as const;
 }
 
 export async function listDepartments(db: Queryable): Promise<DepartmentRow[]> {

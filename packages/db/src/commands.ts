@@ -15,7 +15,7 @@ import {
 import type { QueryResult } from 'pg';
 
 import { boardBedsStatement, type BoardBedRow } from './board.ts';
-import { appendEvent } from './events.ts';
+import { appendEvent, type EventInput } from './events.ts';
 import { inlineParams, queryStatements, withTransaction, type Db, type Tx } from './pool.ts';
 
 export interface CommandContext {
@@ -143,13 +143,35 @@ export async function applyCommand(
   command: Command,
   context: Pick<CommandContext, 'source' | 'options'>,
 ): Promise<CommandResult> {
+  const { event, beds } = await stageCommand(tx, command, context);
+  return { eventId: await appendEvent(tx, event), beds };
+}
+
+/** A command written but its event not yet appended (see stageCommand). */
+export interface StagedCommand {
+  event: EventInput;
+  beds: BoardBedRow[];
+}
+
+/**
+ * applyCommand without appending the event: the caller appends the events of everything it
+ * staged in the transaction at once, in order, just before COMMIT (appendEventsStatement).
+ * The event counter's lock, which orders ids across transactions, is then held for that one
+ * round trip instead of from the first command to the commit: a transaction that applies
+ * many commands (the HL7 feed's batches) does not stall every other writer meanwhile.
+ */
+export async function stageCommand(
+  tx: Tx,
+  command: Command,
+  context: Pick<CommandContext, 'source' | 'options'>,
+): Promise<StagedCommand> {
   const { world, departmentOfBed } = await loadWorld(tx, command);
   const changes = decide(world, command, context.options);
 
   const bedIds = touchedBeds(changes);
   const beds = await writeChanges(tx, changes, bedIds).catch(translateConstraintError);
   const encounterId = 'encounterId' in command ? command.encounterId : null;
-  const eventId = await appendEvent(tx, {
+  const event: EventInput = {
     type: command.type,
     occurredAt: command.at,
     source: context.source,
@@ -157,8 +179,8 @@ export async function applyCommand(
     bedId: bedIds[0] ?? null,
     encounterId,
     payload: { command, beds } satisfies BedEventPayload,
-  });
-  return { eventId, beds };
+  };
+  return { event, beds };
 }
 
 // ---- load ------------------------------------------------------------------------------------
@@ -166,7 +188,10 @@ export async function applyCommand(
 /**
  * Loads and locks the encounters, then the beds, a command touches, each in id order so that
  * concurrent commands queue instead of deadlocking. Many admits into one bed serialize on the
- * bed row: the first wins, the others then see it occupied.
+ * bed row: the first wins, the others then see it occupied. One round trip of four
+ * statements, each reading what the one before it waited for: lock the encounters, read their
+ * stays, lock the beds (the command's and those of each encounter's last two stays, which
+ * cover every bed a transfer, discharge or cancel can touch), read the beds' history.
  */
 async function loadWorld(
   tx: Tx,
@@ -180,90 +205,69 @@ async function loadWorld(
       ].filter((id): id is string => id !== undefined),
     ),
   ].sort();
-  const encounters = await loadEncounters(tx, encounterIds);
-
-  const bedIds = new Set<number>();
-  if ('bedId' in command) bedIds.add(command.bedId);
-  for (const encounter of encounters.values()) {
-    // The last two stays cover every bed a transfer, discharge or cancel can touch.
-    for (const stay of encounter.stays.slice(-2)) bedIds.add(stay.bedId);
-  }
-  const { beds, departmentOfBed } = await loadBeds(
-    tx,
-    [...bedIds].sort((a, b) => a - b),
-  );
-  return { world: { beds, encounters }, departmentOfBed };
-}
-
-async function loadEncounters(tx: Tx, ids: string[]): Promise<Map<string, EncounterState>> {
-  const encounters = new Map<string, EncounterState>();
-  if (ids.length === 0) return encounters;
-  for (const id of ids) {
+  for (const id of encounterIds) {
     if (!isUuid(id)) {
       throw new MedaxisError(ErrorCode.notFound, 'unknown_encounter', `No encounter ${id}.`);
     }
   }
+  const commandBeds = 'bedId' in command ? [command.bedId] : [];
+  // The beds as a statement computes them once the encounters are locked; the history's
+  // statement repeats it, and sees the same stays (only a holder of those locks moves them).
+  const touchedBedIds = `(ARRAY(SELECT unnest($2::int[]) UNION
+      SELECT s.bed_id FROM unnest($1::uuid[]) AS e(id)
+        CROSS JOIN LATERAL (SELECT bed_id FROM bed_stay
+                             WHERE encounter_id = e.id AND NOT cancelled
+                             ORDER BY start_at DESC, bed_stay.id DESC LIMIT 2) s))`;
 
-  // Two statements in one round trip: the stays are read by a statement of their own, after
-  // the lock is granted, so they include what the transaction we waited for wrote.
-  const [locked, stays] = (await queryStatements(tx, [
+  const [lockedEncounters, stays, lockedBeds, previous] = (await queryStatements(tx, [
     inlineParams(
       `SELECT id, status::text AS status, admitted_at AS "admittedAt",
               discharged_at AS "dischargedAt"
          FROM encounter WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-      [ids],
+      [encounterIds],
     ),
     inlineParams(
       `SELECT id::text AS id, encounter_id AS "encounterId", bed_id AS "bedId",
               start_at AS "startAt", end_at AS "endAt", end_reason AS "endReason"
          FROM bed_stay
         WHERE encounter_id = ANY($1::uuid[]) AND NOT cancelled
-        ORDER BY start_at, id`,
-      [ids],
+        ORDER BY start_at, bed_stay.id`,
+      [encounterIds],
     ),
-  ])) as [QueryResult<Omit<EncounterState, 'stays'>>, QueryResult<StayState & { id: string }>];
-  for (const row of locked.rows) {
-    encounters.set(row.id, {
-      ...row,
-      stays: stays.rows.filter((stay) => stay.encounterId === row.id),
-    });
-  }
-  return encounters;
-}
-
-/**
- * Locks the beds and loads them, with the department of each: the event is filed under the
- * department of the first bed it touches, read here rather than in a query of its own.
- */
-async function loadBeds(tx: Tx, ids: number[]) {
-  const beds = new Map<number, BedState>();
-  const departmentOfBed = new Map<number, number>();
-  if (ids.length === 0) return { beds, departmentOfBed };
-
-  // As for encounters: lock, then read the history in a statement of its own, one round trip.
-  const [locked, previous] = (await queryStatements(tx, [
     inlineParams(
       `SELECT b.id, b.status::text AS status, b.status_since AS since,
               b.status_reason AS reason, b.encounter_id AS "encounterId", b.isolation,
               r.department_id AS "departmentId"
          FROM bed b JOIN room r ON r.id = b.room_id
-        WHERE b.id = ANY($1::int[]) ORDER BY b.id FOR UPDATE OF b`,
-      [ids],
+        WHERE b.id = ANY${touchedBedIds} ORDER BY b.id FOR UPDATE OF b`,
+      [encounterIds, commandBeds],
     ),
     // The interval before the current one is all a cancel needs to restore.
     inlineParams(
       `SELECT DISTINCT ON (bed_id) bed_id AS "bedId", status::text AS status,
               start_at AS since, reason, encounter_id AS "encounterId"
          FROM bed_status_history
-        WHERE bed_id = ANY($1::int[]) AND end_at IS NOT NULL
+        WHERE bed_id = ANY${touchedBedIds} AND end_at IS NOT NULL
         ORDER BY bed_id, start_at DESC, id DESC`,
-      [ids],
+      [encounterIds, commandBeds],
     ),
   ])) as [
+    QueryResult<Omit<EncounterState, 'stays'>>,
+    QueryResult<StayState & { id: string }>,
     QueryResult<Omit<BedState, 'history'> & { departmentId: number }>,
     QueryResult<BedStatusInterval & { bedId: number }>,
   ];
-  for (const { departmentId, ...row } of locked.rows) {
+
+  const encounters = new Map<string, EncounterState>();
+  for (const row of lockedEncounters.rows) {
+    encounters.set(row.id, {
+      ...row,
+      stays: stays.rows.filter((stay) => stay.encounterId === row.id),
+    });
+  }
+  const beds = new Map<number, BedState>();
+  const departmentOfBed = new Map<number, number>();
+  for (const { departmentId, ...row } of lockedBeds.rows) {
     departmentOfBed.set(row.id, departmentId);
     const before = previous.rows.find((interval) => interval.bedId === row.id);
     beds.set(row.id, {
@@ -280,7 +284,7 @@ async function loadBeds(tx: Tx, ids: number[]) {
         : [],
     });
   }
-  return { beds, departmentOfBed };
+  return { world: { beds, encounters }, departmentOfBed };
 }
 
 // ---- write -----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import type { Queryable, Tx } from './pool.ts';
+import { inlineParams, type Queryable, type Tx } from './pool.ts';
 
 export const eventChannel = 'medaxis_events';
 
@@ -54,6 +54,41 @@ export async function appendEvent(tx: Tx, event: EventInput): Promise<string> {
     ],
   );
   return rows[0]!.id;
+}
+
+/**
+ * Appends events in the given order as one plain statement (for the simple query protocol,
+ * with other statements and COMMIT in one round trip): the counter moves once by their
+ * number, and one notification names the last id (the hub reads every event after the last
+ * it delivered, so one is enough). Returns one row, `ids`: the new ids in order. As with
+ * appendEvent, run it last: the counter row stays locked until commit.
+ */
+export function appendEventsStatement(events: readonly EventInput[]): string {
+  const rows = events.map((event) => ({
+    type: event.type,
+    occurredAt: event.occurredAt.toISOString(),
+    source: event.source,
+    departmentId: event.departmentId,
+    bedId: event.bedId,
+    encounterId: event.encounterId,
+    payload: event.payload,
+  }));
+  return inlineParams(
+    `WITH next AS (
+       UPDATE event_counter SET last_id = last_id + $2 WHERE id = 1 RETURNING last_id),
+     inserted AS (
+       INSERT INTO event (id, type, occurred_at, source, department_id, bed_id, encounter_id,
+                          payload)
+       SELECT next.last_id - $2 + e.ordinality, e.value->>'type',
+              (e.value->>'occurredAt')::timestamptz, e.value->>'source',
+              (e.value->>'departmentId')::int, (e.value->>'bedId')::int,
+              (e.value->>'encounterId')::uuid, e.value->'payload'
+         FROM next, jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, ordinality)
+       RETURNING id)
+     SELECT array_agg(id::text ORDER BY id) AS ids, pg_notify($3, max(id)::text)
+       FROM inserted`,
+    [JSON.stringify(rows), events.length, eventChannel],
+  );
 }
 
 const eventSelect = `

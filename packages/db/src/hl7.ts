@@ -1,3 +1,4 @@
+import { ensureEncounterStatement, type EncounterInput } from './catalog.ts';
 import { resolvePatientIdentifier } from './patient-records.ts';
 import { inlineParams, queryStatements, type Queryable, type Tx } from './pool.ts';
 
@@ -105,13 +106,51 @@ export async function recordHl7Outcome(db: Queryable, id: string, outcome: Hl7Ou
   await db.query(outcomeUpdate, [...outcomeParams(id, outcome)]);
 }
 
+/** One message's outcome, for hl7OutcomesStatement. */
+export interface Hl7OutcomeRow {
+  id: string;
+  outcome: Hl7Outcome;
+  /**
+   * When the message's event is appended in the same transaction, just before (by
+   * appendEventsStatement): how many events were appended after it. Its id is then the event
+   * counter's last id minus this, read under the counter's lock; `outcome.appliedEventId` is
+   * ignored.
+   */
+  eventsAfter?: number | undefined;
+}
+
 /**
- * The same record as one plain statement, for `withTransaction`'s `commitWith`: the outcome
- * travels with COMMIT, so recording it costs no round trip of its own (it used to be one more
- * while the event counter's lock was held).
+ * Records the outcomes of several messages (as recordHl7Outcome each) as one plain statement,
+ * to send with COMMIT: a batch's outcomes travel with its commit instead of costing round
+ * trips of their own.
  */
-export function hl7OutcomeStatement(id: string, outcome: Hl7Outcome): string {
-  return inlineParams(outcomeUpdate, outcomeParams(id, outcome));
+export function hl7OutcomesStatement(rows: readonly Hl7OutcomeRow[]): string {
+  const params = rows.map(({ id, outcome }) => outcomeParams(id, outcome));
+  const column = (index: number) => params.map((row) => row[index] ?? null);
+  return inlineParams(
+    `UPDATE hl7_message m
+        SET status = v.status, ack_code = v.ack_code, control_id = v.control_id,
+            message_type = v.message_type, event_type = v.event_type,
+            event_type_rule = v.event_type_rule, event_time = v.event_time,
+            sending_facility = v.sending_facility, error_code = v.error_code,
+            error_reason = v.error_reason, error_message = v.error_message, note = v.note,
+            z_segments = v.z_segments,
+            applied_event_id = CASE WHEN v.events_after IS NULL THEN v.applied_event_id
+              ELSE (SELECT last_id FROM event_counter WHERE id = 1) - v.events_after END,
+            duplicate_of = v.duplicate_of, attempts = m.attempts + 1, processed_at = now()
+       FROM unnest($1::bigint[], $2::hl7_message_status[], $3::text[], $4::text[], $5::text[],
+                   $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[],
+                   $11::text[], $12::text[], $13::text[], $14::jsonb[], $15::bigint[],
+                   $16::bigint[], $17::int[])
+         AS v(id, status, ack_code, control_id, message_type, event_type, event_type_rule,
+              event_time, sending_facility, error_code, error_reason, error_message, note,
+              z_segments, applied_event_id, duplicate_of, events_after)
+      WHERE m.id = v.id`,
+    [
+      ...Array.from({ length: 16 }, (_, index) => column(index)),
+      rows.map((row) => row.eventsAfter ?? null),
+    ],
+  );
 }
 
 /**
@@ -399,26 +438,18 @@ export interface FeedEncounterState {
 }
 
 /**
- * Locks an encounter, by id or by the sender's visit number, and says where it lies. Taken
- * before deciding which command a message becomes; the command itself locks the same rows
- * again in the same transaction. By visit number, finding and locking are one round trip.
+ * The two statements that lock a visit, by the sender's visit number, and read its state (the
+ * second's rows). Lock first, then read the stays in a statement of its own (one round trip
+ * for both): a statement reads what had committed when it began, so stays read by the locking
+ * statement itself would miss what the transaction it waited for wrote, such as a transfer of
+ * this visit on another connection.
  */
-export async function lockEncounterState(
-  tx: Tx,
-  encounter: string | { sourceSystem: string; sourceRef: string },
-) {
-  const where =
-    typeof encounter === 'string'
-      ? { sql: 'e.id = $1', params: [encounter] }
-      : {
-          sql: 'e.source_system = $1 AND e.source_ref = $2',
-          params: [encounter.sourceSystem, clean(encounter.sourceRef)],
-        };
-  // Lock first, then read the stays in a statement of its own (one round trip for both): a
-  // statement reads what had committed when it began, so stays read by the locking statement
-  // itself would miss what the transaction it waited for wrote, such as a transfer of this
-  // visit on another connection.
-  const [, state] = await queryStatements(tx, [
+function encounterStateStatements(visit: { sourceSystem: string; sourceRef: string }) {
+  const where = {
+    sql: 'e.source_system = $1 AND e.source_ref = $2',
+    params: [visit.sourceSystem, clean(visit.sourceRef)],
+  };
+  return [
     inlineParams(`SELECT e.id FROM encounter e WHERE ${where.sql} FOR UPDATE`, where.params),
     inlineParams(
       `SELECT e.id, e.status::text AS status, e.class::text AS class,
@@ -432,6 +463,21 @@ export async function lockEncounterState(
          FROM encounter e WHERE ${where.sql}`,
       where.params,
     ),
+  ];
+}
+
+/**
+ * ensureEncounter for a visit number, then the visit locked and its state read (as
+ * findFeedContext does): one round trip. The visit is found by its number, as the first
+ * statement may have found it created by another transaction rather than created it.
+ */
+export async function ensureAndLockFeedEncounter(
+  tx: Tx,
+  encounter: EncounterInput & { sourceSystem: string; sourceRef: string },
+) {
+  const [, , state] = await queryStatements(tx, [
+    ensureEncounterStatement(encounter),
+    ...encounterStateStatements(encounter),
   ]);
   return state?.rows[0] as FeedEncounterState | undefined;
 }
@@ -473,45 +519,70 @@ export async function findBedByCode(db: Queryable, code: string) {
 }
 
 /**
- * What a visit message looks up before it locks anything, in one round trip: the patient
- * its identifier names (as findPatientByIdentifier, A40 aliases first) and the department
- * and bed of PV1-3. Undefined where unknown.
+ * What a visit message looks up first, in one round trip: the patient its identifier names
+ * (as findPatientByIdentifier, A40 aliases first) and the department and bed of PV1-3,
+ * undefined where unknown; and, given its visit number, the visit locked and its state,
+ * undefined when no visit has that number yet. Taken before deciding which command a message
+ * becomes; the command itself locks the same rows again in the same transaction.
  */
 export async function findFeedContext(
-  db: Queryable,
+  tx: Tx,
   patient: { authority: string; mrn: string },
   location: { departmentCode: string; bedCode: string | null } | null,
+  visit?: { sourceSystem: string; sourceRef: string },
 ) {
-  const { rows } = await db.query<{
-    patientId: string | null;
-    departmentId: number | null;
-    bedId: number | null;
-  }>(
+  return readFeedContext(
+    await queryStatements(tx, feedContextStatements(patient, location, visit)),
+  );
+}
+
+/**
+ * findFeedContext's statements, for a caller that sends them after statements of its own in
+ * one round trip (the HL7 processor, after claiming the message); read the answers with
+ * readFeedContext.
+ */
+export function feedContextStatements(
+  patient: { authority: string; mrn: string },
+  location: { departmentCode: string; bedCode: string | null } | null,
+  visit?: { sourceSystem: string; sourceRef: string },
+): string[] {
+  return [
     // The patient as resolvePatientIdentifier finds it (A40 aliases, any identifier, merged
     // patients' survivors), in the same round trip as the location.
-    `SELECT coalesce(
-              (SELECT patient_id FROM hl7_patient_alias WHERE authority = $1 AND mrn = $2),
-              (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identifier pi
-                 JOIN patient p ON p.id = pi.patient_id
-                WHERE pi.system = $1 AND pi.value = $2),
-              (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identity i
-                 JOIN patient p ON p.id = i.patient_id
-                WHERE i.authority = $1 AND i.mrn = $2))
-              AS "patientId",
-            (SELECT id FROM department WHERE code = $3) AS "departmentId",
-            (SELECT id FROM bed WHERE code = $4) AS "bedId"`,
-    [
-      patient.authority,
-      clean(patient.mrn),
-      location ? clean(location.departmentCode) : null,
-      location?.bedCode ? clean(location.bedCode) : null,
-    ],
-  );
-  const row = rows[0];
+    inlineParams(
+      `SELECT coalesce(
+                (SELECT patient_id FROM hl7_patient_alias WHERE authority = $1 AND mrn = $2),
+                (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identifier pi
+                   JOIN patient p ON p.id = pi.patient_id
+                  WHERE pi.system = $1 AND pi.value = $2),
+                (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identity i
+                   JOIN patient p ON p.id = i.patient_id
+                  WHERE i.authority = $1 AND i.mrn = $2))
+                AS "patientId",
+              (SELECT id FROM department WHERE code = $3) AS "departmentId",
+              (SELECT id FROM bed WHERE code = $4) AS "bedId"`,
+      [
+        patient.authority,
+        clean(patient.mrn),
+        location ? clean(location.departmentCode) : null,
+        location?.bedCode ? clean(location.bedCode) : null,
+      ],
+    ),
+    // After the lookup, as before it was one: the visit is locked after the patient is read.
+    ...(visit ? encounterStateStatements(visit) : []),
+  ];
+}
+
+/** The answers to feedContextStatements (as findFeedContext returns them). */
+export function readFeedContext(results: readonly { rows: unknown[] }[]) {
+  const [context, , state] = results;
+  const row = context?.rows[0] as
+    { patientId: string | null; departmentId: number | null; bedId: number | null } | undefined;
   return {
     patientId: row?.patientId ?? undefined,
     departmentId: row?.departmentId ?? undefined,
     bedId: row?.bedId ?? undefined,
+    encounter: state?.rows[0] as FeedEncounterState | undefined,
   };
 }
 

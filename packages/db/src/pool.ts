@@ -38,42 +38,30 @@ export function createDb(connectionString: string, options: DbOptions = {}): Db 
 
 const retryableCodes = new Set(['40001', '40P01']);
 
-export interface TransactionOptions<T> {
-  /**
-   * Statements to run with BEGIN, in the same round trip, each with its own snapshot (as if
-   * sent one by one); their results are handed to `work`. Plain SQL text (the simple query
-   * protocol carries no parameters): build it with `inlineParams` or `sqlLiteral`.
-   */
-  begin?: readonly string[];
-  /**
-   * A statement to run with COMMIT, in the same round trip (plain SQL text, as `begin`): for
-   * a write that must commit with the work and needs its result, such as the HL7 feed's
-   * record of a message's outcome. If it fails, nothing commits.
-   */
-  commitWith?: (result: T) => string | undefined;
+/**
+ * A serialization failure or a deadlock: PostgreSQL asking for the transaction to be tried
+ * again, not an error of the work itself.
+ */
+export function isRetryableError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && retryableCodes.has(code);
 }
 
 /**
  * Runs `work` in one transaction. Serialization failures and deadlocks are retried a few
  * times: they are PostgreSQL telling us to try again, not errors of the caller.
  */
-export async function withTransaction<T>(
-  db: Db,
-  work: (tx: Tx, begun: pg.QueryResult[]) => Promise<T>,
-  options: TransactionOptions<T> = {},
-): Promise<T> {
+export async function withTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await db.connect();
     try {
-      const begun = await queryStatements(client, ['BEGIN', ...(options.begin ?? [])]);
-      const result = await work(client, begun.slice(1));
-      const last = options.commitWith?.(result);
-      await client.query(last ? `${last}; COMMIT` : 'COMMIT');
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
-      const code = (error as { code?: string }).code;
-      if (attempt < 4 && code && retryableCodes.has(code)) continue;
+      if (attempt < 4 && isRetryableError(error)) continue;
       throw error;
     } finally {
       client.release();

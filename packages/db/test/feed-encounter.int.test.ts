@@ -10,7 +10,7 @@ import {
   ensureRoom,
   ensureSite,
   executeCommand,
-  lockEncounterState,
+  findFeedContext,
   withTransaction,
 } from '../src/index.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
@@ -34,7 +34,7 @@ afterAll(async () => {
   await test?.drop();
 });
 
-describe('lockEncounterState', () => {
+describe("the feed's lookup of a visit", () => {
   it('sees the transfer it waited for (the lock used to read the stays it held back)', async () => {
     const patientId = await createAnonymousPatient(test.db);
     const encounterId = await ensureEncounter(test.db, {
@@ -60,9 +60,10 @@ describe('lockEncounterState', () => {
       { type: 'transfer', encounterId, bedId: beds[1]!, at: transferredAt },
       options,
     );
-    const asked = withTransaction(test.db, (tx) =>
-      lockEncounterState(tx, { sourceSystem: 'hl7:T', sourceRef: 'V1' }),
-    );
+    const asked = withTransaction(test.db, async (tx) => {
+      const visit = { sourceSystem: 'hl7:T', sourceRef: 'V1' };
+      return (await findFeedContext(tx, { authority: 'T', mrn: 'none' }, null, visit)).encounter;
+    });
     await new Promise((resolve) => setTimeout(resolve, 200));
     await transfer.query('COMMIT');
     transfer.release();

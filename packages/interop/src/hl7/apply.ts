@@ -1,19 +1,22 @@
 import {
-  applyCommand,
+  ensureAndLockFeedEncounter,
   ensureBed,
   ensureDepartment,
-  ensureEncounter,
   ensureFeedPractitioner,
   ensurePatient,
   ensureRoom,
+  feedContextStatements,
   findEncounterBySource,
   findFeedContext,
   findPatientByIdentifier,
   getSite,
-  lockEncounterState,
+  insertPatient,
   mergePatients,
+  readFeedContext,
+  stageCommand,
   updateEncounterDetails,
   updatePatientIdentity,
+  type EventInput,
   type FeedEncounterState,
   type Tx,
 } from '@medaxis/db';
@@ -48,8 +51,11 @@ export interface ApplyContext {
 }
 
 export interface ApplyResult {
-  /** Events the message produced (none for demographics, merges, or nothing to do). */
-  eventIds: string[];
+  /**
+   * Events the message produced (none for demographics, merges, or nothing to do), in order,
+   * not yet appended: the caller appends them before its commit (appendEventsStatement).
+   */
+  events: EventInput[];
   /** Whose data the message wrote: for the audit trail. */
   patientIds: string[];
   encounterIds: string[];
@@ -58,20 +64,26 @@ export interface ApplyResult {
 }
 
 /**
- * Applies a plan inside the caller's transaction, through the same domain commands as the UI.
- * Throws MedaxisError when the hospital's state refuses it; the caller rolls back then, so a
- * refused message leaves no patient, visit or location behind.
+ * Applies a plan inside the caller's transaction, through the same domain commands as the UI
+ * (staged: their events are the caller's to append). Throws MedaxisError when the hospital's
+ * state refuses it; the caller rolls back then, so a refused message leaves no patient,
+ * visit or location behind.
  */
-export async function applyPlan(tx: Tx, plan: AdtPlan, context: ApplyContext) {
+export async function applyPlan(
+  tx: Tx,
+  plan: AdtPlan,
+  context: ApplyContext,
+  opening?: readonly { rows: unknown[] }[],
+) {
   const result: ApplyResult = {
-    eventIds: [],
+    events: [],
     patientIds: [],
     encounterIds: [],
     notes: [...plan.notes],
   };
   switch (plan.kind) {
     case 'visit':
-      await applyVisit(tx, plan, context, result);
+      await applyVisit(tx, plan, context, result, opening);
       break;
     case 'swap':
       await applySwap(tx, plan, context, result);
@@ -81,6 +93,22 @@ export async function applyPlan(tx: Tx, plan: AdtPlan, context: ApplyContext) {
       break;
   }
   return result;
+}
+
+/**
+ * The statements applyPlan opens with (a visit's lookup, which also locks the visit), for a
+ * caller that sends them in a round trip of its own, after its own statements, and passes
+ * their results to applyPlan as `opening`: one round trip fewer per message.
+ */
+export function openingStatements(plan: AdtPlan): string[] {
+  if (plan.kind !== 'visit') return [];
+  return feedContextStatements(plan.patient, plan.location, visitKey(plan.visit));
+}
+
+function visitKey(visit: VisitRef) {
+  return visit.sourceRef === null
+    ? undefined
+    : { sourceSystem: visit.sourceSystem, sourceRef: visit.sourceRef };
 }
 
 /**
@@ -111,16 +139,24 @@ const placesInBed: ReadonlySet<VisitAction> = new Set([
   'to-inpatient',
 ]);
 
-async function applyVisit(tx: Tx, plan: VisitPlan, context: ApplyContext, result: ApplyResult) {
+async function applyVisit(
+  tx: Tx,
+  plan: VisitPlan,
+  context: ApplyContext,
+  result: ApplyResult,
+  opening: readonly { rows: unknown[] }[] | undefined,
+) {
   const { action, visit } = plan;
   const run = (command: Command) => runCommand(tx, command, context, result);
 
-  // Load: the patient, the visit, the bed (one lookup serves the patient, the new visit's
-  // department and the bed it goes to).
-  const known = await findFeedContext(tx, plan.patient, plan.location);
+  // Load: the patient, the visit, the bed (one round trip serves the patient, the new visit's
+  // department, the bed it goes to, and locks the visit).
+  const known = opening
+    ? readFeedContext(opening)
+    : await findFeedContext(tx, plan.patient, plan.location, visitKey(visit));
   const patientId =
     known.patientId ??
-    (createsVisit.has(action) ? await ensurePatient(tx, plan.patient) : undefined);
+    (createsVisit.has(action) ? await createPatient(tx, plan.patient) : undefined);
   if (patientId) result.patientIds.push(patientId);
   if (action === 'update' && patientId) {
     await updatePatientIdentity(tx, patientId, plan.patient);
@@ -130,7 +166,7 @@ async function applyVisit(tx: Tx, plan: VisitPlan, context: ApplyContext, result
     note(result, 'no visit number (PV1-19 or PID-18): patient recorded, no visit');
     return;
   }
-  const encounter = await resolveEncounter(tx, visit, action, patientId, known.departmentId);
+  const encounter = await resolveEncounter(tx, visit, action, patientId, known);
   result.encounterIds.push(encounter.id);
   const location = plan.location
     ? await resolveLocation(tx, plan.location, known, plan.at, {
@@ -318,31 +354,35 @@ function checkNotLate(encounter: FeedEncounterState, at: Date) {
 
 // ---- resolution ------------------------------------------------------------------------------
 
+/** A patient findFeedContext found under no identifier: created (or found, if just created). */
+async function createPatient(tx: Tx, patient: PatientRef): Promise<string> {
+  return (await insertPatient(tx, patient)) ?? ensurePatient(tx, patient);
+}
+
 /** The patient an identifier names (following A40 aliases), created when new. */
 async function resolvePatient(tx: Tx, patient: PatientRef): Promise<string> {
   const known = await findPatientByIdentifier(tx, patient.authority, patient.mrn);
   return known ?? ensurePatient(tx, patient);
 }
 
+/** The visit findFeedContext found and locked, else created (if the action may) and locked. */
 async function resolveEncounter(
   tx: Tx,
   visit: VisitRef,
   action: VisitAction,
   patientId: string | undefined,
-  departmentId: number | undefined,
+  known: { encounter: FeedEncounterState | undefined; departmentId: number | undefined },
 ): Promise<FeedEncounterState> {
-  const sourceRef = visit.sourceRef!;
-  let state = await lockEncounterState(tx, { sourceSystem: visit.sourceSystem, sourceRef });
+  let state = known.encounter;
   if (!state) {
     if (!createsVisit.has(action) || !patientId) throw unknownVisit();
-    const id = await ensureEncounter(tx, {
+    state = await ensureAndLockFeedEncounter(tx, {
       patientId,
       class: classFor(action, visit.encounterClass) ?? 'inpatient',
-      departmentId: departmentId ?? null,
+      departmentId: known.departmentId ?? null,
       sourceSystem: visit.sourceSystem,
-      sourceRef,
+      sourceRef: visit.sourceRef!,
     });
-    state = await lockEncounterState(tx, id);
   }
   if (!state) throw unknownVisit();
   if (state.patientId !== patientId) {
@@ -421,11 +461,11 @@ function classFor(action: VisitAction, fromPv1: EncounterClass | null): Encounte
 // ---- commands --------------------------------------------------------------------------------
 
 async function runCommand(tx: Tx, command: Command, context: ApplyContext, result: ApplyResult) {
-  const applied = await applyCommand(tx, command, {
+  const staged = await stageCommand(tx, command, {
     source: hl7Source,
     options: feedCommandOptions(context.now),
   });
-  result.eventIds.push(applied.eventId);
+  result.events.push(staged.event);
 }
 
 /** A05's bed is a wish: reserved when free, else noted; the pre-admission stands either way. */
