@@ -256,8 +256,11 @@ export class BoardStream {
         if (!presented) continue;
         // A board that finished its replay while the reads ran was not audited with the
         // others: it is now, before it is sent the frame.
-        const late = boards.filter((board) => !board.pending && !presented!.audited.has(board));
-        await this.#auditReads(late, presented.patients);
+        const audited = presented.audited;
+        if (audited) {
+          const late = boards.filter((board) => !board.pending && !audited.has(board));
+          await this.#auditReads(late, presented.patients);
+        }
       } catch (error) {
         // Skipping the event would lose it: the view's boards resume from the log instead.
         this.log.error({ err: error, eventId: row.id, view: feed.view.key }, 'board event failed');
@@ -283,11 +286,13 @@ export class BoardStream {
   /**
    * The event as `view` shows it, once each live board's read of the initials in it is
    * committed; `audited` names those boards (a live board past the event is not one: it will
-   * not be sent the frame).
+   * not be sent the frame), null when the event shows no initials.
    */
   async #present(row: Omit<EventRow, 'departmentIds'>, view: BoardView, boards: Board[]) {
     const shown = await presentBoardEvent(this.db, row, view);
-    if (!shown) return undefined;
+    // Most events show nobody (a block, a bed being cleaned): nothing to audit, no per-board
+    // work beyond the send itself.
+    if (!shown || shown.patients.length === 0) return shown && { ...shown, audited: null };
     const id = BigInt(row.id);
     const live = boards.filter((board) => !board.pending && board.cursor!.last < id);
     await this.#auditReads(live, shown.patients);
