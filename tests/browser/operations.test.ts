@@ -46,6 +46,17 @@ beforeAll(async () => {
   );
   const third = { event: 'A01', at: minutesAgo(20), mrn: 'M3', visit: 'V3', bed: 'NEW-01-X' };
   expect((await send('newBed', adt({ ...third, controlId: 'B3' }))).status).toBe('applied');
+
+  // A row a locations import kept as rejected (as packages/interop keeps it).
+  const { rows } = await stack.database.db.query<{ id: string }>(
+    `WITH run AS (INSERT INTO import_run (kind, source) VALUES ('locations', 'beds.csv')
+                  RETURNING id)
+     INSERT INTO import_rejection (run_id, file, row_number, row, code, reason)
+     SELECT id, 'beds.csv', 2, '{"department": "W9", "room": "01", "bed": "W9-01-A"}',
+            'unknown_department', 'No department W9.' FROM run
+     RETURNING id::text`,
+  );
+  ids.rejection = rows[0]!.id;
 });
 
 afterAll(async () => {
@@ -91,6 +102,18 @@ describe('the ADT data-quality page', () => {
     await page.locator(`[data-items="rejected_messages"] a`).first().click();
     await page.locator(`[data-open-message="${ids.occupied}"]`).waitFor();
     expect(new URL(page.url()).pathname).toBe('/interfaces');
+
+    // A rejected import row leads to the import rejections view, opened on that row.
+    await page.goto(`${stack.baseUrl}/quality`);
+    const imports = page.locator('[data-check="rejected_import_rows"] [data-count]');
+    await expect.poll(() => imports.getAttribute('data-count')).toBe('1');
+    await page.locator('[data-check="rejected_import_rows"]').click();
+    const item = page.locator('[data-items="rejected_import_rows"] [data-item]');
+    await item.first().waitFor();
+    expect(await item.first().textContent()).toContain('unknown_department');
+    await page.locator('[data-items="rejected_import_rows"] a').first().click();
+    await page.locator(`[data-open-rejection="${ids.rejection}"]`).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/interfaces/imports');
     await page.context().close();
   });
 

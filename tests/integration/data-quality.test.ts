@@ -65,6 +65,24 @@ beforeAll(async () => {
     ),
   );
 
+  // A locations import that kept two rows it could not apply; one has been reprocessed since.
+  const { rows: run } = await test.db.query<{ id: number }>(
+    `INSERT INTO import_run (kind, source) VALUES ('locations', '/imports/beds.csv') RETURNING id`,
+  );
+  const { rows: kept } = await test.db.query<{ id: string }>(
+    `INSERT INTO import_rejection (run_id, file, row_number, row, code, reason)
+     VALUES ($1, '/imports/beds.csv', 3, '{"note": "Ward 9 patient"}', 'unknown_department',
+             'No department W9.'),
+            ($1, '/imports/beds.csv', 4, '{}', 'unknown_department', 'No department W9.')
+     RETURNING id::text`,
+    [run[0]!.id],
+  );
+  ids.openRejection = kept[0]!.id;
+  await test.db.query(
+    `UPDATE import_rejection SET reprocessed_at = now(), outcome = 'applied' WHERE id = $1`,
+    [kept[1]!.id],
+  );
+
   // A visit discharged in the encounter table while its bed still names it and its stay is open.
   await test.db.query(
     `UPDATE encounter SET status = 'finished', discharged_at = $1 WHERE source_ref = 'V3'`,
@@ -90,7 +108,26 @@ describe('ADT data quality', () => {
       beds_held_after_discharge: 1,
       // Department NEW and its bed NEW-01-X, created on first use.
       unconfigured_locations: 2,
+      // One open rejection of a locations import; the one reprocessed since is not counted.
+      rejected_import_rows: 1,
     });
+  });
+
+  it('lists the open rejected import rows, by file, row and reason code only', async () => {
+    const { items } = await admin().quality.items({ check: 'rejected_import_rows' });
+
+    expect(items).toEqual([
+      expect.objectContaining({
+        check: 'rejected_import_rows',
+        rejectionId: ids.openRejection,
+        kind: 'locations',
+        file: 'beds.csv',
+        rowNumber: 3,
+        code: 'unknown_department',
+        attempt: 1,
+      }),
+    ]);
+    expect(JSON.stringify(items)).not.toContain('Ward 9 patient');
   });
 
   it('drills down to the rejected messages, newest first, with their reasons', async () => {

@@ -14,6 +14,7 @@ export const qualityChecks = [
   'missing_admit_decision',
   'beds_held_after_discharge',
   'unconfigured_locations',
+  'rejected_import_rows',
 ] as const;
 export type QualityCheck = (typeof qualityChecks)[number];
 
@@ -74,8 +75,29 @@ export interface UnconfiguredLocationItem {
   roomCode: string | null;
 }
 
+/**
+ * A row an import could not apply, still open (not reprocessed). Its reason code, not its text
+ * or row: those may name the patient, and this page shows no identity.
+ */
+export interface ImportRejectionItem {
+  check: 'rejected_import_rows';
+  rejectionId: string;
+  kind: string;
+  runId: number;
+  /** The file's name, without the directory it was read from. */
+  file: string;
+  rowNumber: number;
+  code: string;
+  attempt: number;
+  keptAt: string;
+}
+
 export type QualityItem =
-  MessageItem | MissingAdmitDecisionItem | BedHeldItem | UnconfiguredLocationItem;
+  | MessageItem
+  | MissingAdmitDecisionItem
+  | BedHeldItem
+  | UnconfiguredLocationItem
+  | ImportRejectionItem;
 
 const iso = (column: string) => `to_json(${column})#>>'{}'`;
 
@@ -123,7 +145,9 @@ export async function countQualityIssues(db: Queryable): Promise<Record<QualityC
          WHERE ${missingAdmitDecision})::int AS missing_admit_decision,
        (SELECT count(DISTINCT bed_id) FROM ${bedsHeld})::int AS beds_held_after_discharge,
        ((SELECT count(*) FROM department WHERE needs_review)
-        + (SELECT count(*) FROM bed WHERE needs_review))::int AS unconfigured_locations`,
+        + (SELECT count(*) FROM bed WHERE needs_review))::int AS unconfigured_locations,
+       (SELECT count(*) FROM import_rejection
+         WHERE reprocessed_at IS NULL)::int AS rejected_import_rows`,
     [outOfOrderReason, lateAfterMinutes],
   );
   return rows[0]!;
@@ -206,6 +230,18 @@ export async function listQualityIssues(
                    JOIN department d ON d.id = r.department_id
                   WHERE b.needs_review) l
           ORDER BY sort_order, "departmentCode", level, code LIMIT $1 OFFSET $2`,
+        [limit, offset],
+      );
+      return rows;
+    }
+    case 'rejected_import_rows': {
+      const { rows } = await db.query<ImportRejectionItem>(
+        `SELECT 'rejected_import_rows' AS "check", r.id::text AS "rejectionId", u.kind,
+                u.id AS "runId", regexp_replace(r.file, '^.*/', '') AS file,
+                r.row_number AS "rowNumber", r.code, r.attempt, ${iso('r.kept_at')} AS "keptAt"
+           FROM import_rejection r JOIN import_run u ON u.id = r.run_id
+          WHERE r.reprocessed_at IS NULL
+          ORDER BY r.id DESC LIMIT $1 OFFSET $2`,
         [limit, offset],
       );
       return rows;

@@ -34,6 +34,11 @@ export const checkInfo: { check: QualityCheck; label: string; detail: string }[]
     label: 'New locations',
     detail: 'Departments and beds a feed created on first use, waiting for review.',
   },
+  {
+    check: 'rejected_import_rows',
+    label: 'Rejected import rows',
+    detail: 'Rows of MIMIC, Synthea, FHIR and location imports not applied, kept to reprocess.',
+  },
 ];
 
 /** The data-quality page: counts per check and the items of the one opened. */
