@@ -1,4 +1,5 @@
-import type { BoardEvent } from '@medaxis/api';
+import type { BoardEvent, FeedMessage } from '@medaxis/api';
+import { appendEvent, loadBoardBeds, readEventsAfter, withTransaction } from '@medaxis/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { seedSmallHospital, type SmallHospital } from '../support/fixtures.ts';
@@ -183,6 +184,47 @@ describe('two server instances on one database', () => {
       await b.close();
     } finally {
       await other.stop();
+    }
+  });
+});
+
+describe('the event hub', () => {
+  it('delivers each event as the log has it, carried by its notification or read when too large', async () => {
+    const delivered: FeedMessage[] = [];
+    const stop = stack.hub.subscribe((message) => {
+      if (message.kind === 'event') delivered.push(message);
+    });
+    try {
+      const db = stack.database.db;
+      // One event small enough for its notification to carry it, one far too large.
+      const beds = await loadBoardBeds(db, Object.values(hospital.beds));
+      const append = (copies: number) =>
+        withTransaction(db, (tx) =>
+          appendEvent(tx, {
+            type: 'test-notice',
+            occurredAt: new Date(),
+            source: 'test',
+            departmentId: null,
+            bedId: null,
+            encounterId: null,
+            payload: { beds: Array.from({ length: copies }, () => beds).flat() },
+          }),
+        );
+      const small = await append(1);
+      const large = await append(20);
+      await expect.poll(() => delivered.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+
+      const ids = delivered.map((message) => message.kind === 'event' && message.event.id);
+      expect(ids).toEqual([small, large]);
+      const fromLog = await readEventsAfter(db, String(BigInt(small) - 1n), 2);
+      // The first fits a notification (the hub delivers it unread), the second does not.
+      expect(JSON.stringify(fromLog[0]).length).toBeLessThan(7_000);
+      expect(JSON.stringify(fromLog[1]).length).toBeGreaterThan(8_000);
+      expect(delivered.map((message) => message.kind === 'event' && message.event)).toEqual(
+        fromLog,
+      );
+    } finally {
+      stop();
     }
   });
 });

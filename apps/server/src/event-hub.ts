@@ -1,4 +1,11 @@
-import { eventChannel, lastEventId, readEventsAfter, type Db } from '@medaxis/db';
+import {
+  eventChannel,
+  lastEventId,
+  parseEventNotice,
+  readEventsAfter,
+  type Db,
+  type EventRow,
+} from '@medaxis/db';
 import type { EventFeed, FeedMessage } from '@medaxis/api';
 import pg from 'pg';
 import type { FastifyBaseLogger as Logger } from 'fastify';
@@ -7,17 +14,28 @@ const heartbeatMs = 5_000;
 const reconnectMs = 1_000;
 /** Subscribers served per turn of the event loop; see `broadcast`. */
 const fanOutChunk = 64;
+/** Events carried by notifications and not yet delivered, at most (beyond, they are read). */
+const maxNoticed = 1_000;
 
 /**
  * One LISTEN connection per server instance, fanned out to every subscriber of the instance.
- * A notification carries only an event id; the hub reads every event after the last one it
- * delivered, so coalesced or lost notifications (while reconnecting) never lose an event, and
- * each event is read from the database once per instance however many boards watch.
+ * The hub delivers events strictly in id order, each once: the next one after the last it
+ * delivered. A notification usually carries that event (packages/db `appendEvent`), and the
+ * hub then delivers it without a read; otherwise (an event too large to carry, a batch, a
+ * notification lost while reconnecting) it reads every event after the last one it delivered
+ * from the log. So coalesced or lost notifications never lose an event, and each event is
+ * read from the database at most once per instance however many boards watch.
  */
 export class EventHub implements EventFeed {
   private readonly listeners = new Set<(message: FeedMessage) => void>();
   private client: pg.Client | undefined;
   private lastDelivered = '0';
+  /** Events notifications carried, by id, until delivered. */
+  private readonly noticed = new Map<string, Omit<EventRow, 'departmentIds'>>();
+  /** The highest id a notification named: every event up to it is committed. */
+  private notifiedUpTo = 0n;
+  /** Read the log on the next pump whatever was notified: after (re)connecting. */
+  private catchUp = true;
   private pumping: Promise<void> | undefined;
   private pumpAgain = false;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -60,7 +78,20 @@ export class EventHub implements EventFeed {
 
   private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.databaseUrl });
-    client.on('notification', () => this.pump());
+    client.on('notification', (message) => {
+      const notice = parseEventNotice(message.payload);
+      if (notice) {
+        const id = BigInt(notice.id);
+        if (id > this.notifiedUpTo) this.notifiedUpTo = id;
+        if (notice.event && this.noticed.size < maxNoticed) {
+          this.noticed.set(notice.id, notice.event);
+        }
+      } else {
+        // Not a notice we can read: read the log rather than guess.
+        this.catchUp = true;
+      }
+      this.pump();
+    });
     client.on('error', (error) => {
       this.log.warn({ err: error }, 'event listener connection failed');
       this.scheduleReconnect(client);
@@ -71,6 +102,7 @@ export class EventHub implements EventFeed {
     this.client = client;
     this.listening = true;
     // Catch up on whatever committed while we were not listening.
+    this.catchUp = true;
     this.pump();
   }
 
@@ -101,6 +133,8 @@ export class EventHub implements EventFeed {
           await this.deliverNewEvents();
         } catch (error) {
           this.log.error({ err: error }, 'reading events failed');
+          // The next notification reads the log, whatever it carries.
+          this.catchUp = true;
         }
       } while (this.pumpAgain && !this.stopped);
     })().finally(() => {
@@ -110,13 +144,30 @@ export class EventHub implements EventFeed {
 
   private async deliverNewEvents() {
     for (;;) {
+      // Ids are consecutive (one counter, locked until commit): the next event is the one
+      // after the last delivered, carried by its notification or else read from the log.
+      const next = (BigInt(this.lastDelivered) + 1n).toString();
+      const noticed = this.noticed.get(next);
+      if (noticed) {
+        this.noticed.delete(next);
+        this.lastDelivered = next;
+        await this.broadcast({ kind: 'event', event: noticed });
+        continue;
+      }
+      // Nothing more was notified, and nothing can have been missed: no read.
+      if (!this.catchUp && BigInt(this.lastDelivered) >= this.notifiedUpTo) break;
+      this.catchUp = false;
       const events = await readEventsAfter(this.db, this.lastDelivered, 1000);
       for (const event of events) {
         this.lastDelivered = event.id;
+        this.noticed.delete(event.id);
         await this.broadcast({ kind: 'event', event });
       }
-      if (events.length < 1000) return;
+      if (events.length < 1000) break;
     }
+    // Whatever a notification carried that the log already gave is done with.
+    const last = BigInt(this.lastDelivered);
+    for (const id of this.noticed.keys()) if (BigInt(id) <= last) this.noticed.delete(id);
   }
 
   /**

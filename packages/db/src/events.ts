@@ -30,9 +30,11 @@ export interface EventRow {
  * seen id n can never later find an id below n (a plain sequence does not promise that).
  */
 export async function appendEvent(tx: Tx, event: EventInput): Promise<string> {
-  // The payload is read back by id: NOTIFY carries only the id, so its 8000-byte limit never
-  // truncates anything. It is sent in the same statement as the insert, as it is queued until
-  // commit anyway: one round trip less while the counter row is locked.
+  // The notification carries the event as listeners read it (`eventSelect`'s columns), so a
+  // server's hub need not read it back; one too large for NOTIFY's 8000 bytes carries its id
+  // alone and is read by id, so nothing is ever truncated. Sent in the same statement as the
+  // insert, as it is queued until commit anyway: one round trip less while the counter row is
+  // locked.
   const { rows } = await tx.query<{ id: string }>(
     `WITH next AS (
        UPDATE event_counter SET last_id = last_id + 1 WHERE id = 1 RETURNING last_id),
@@ -40,8 +42,11 @@ export async function appendEvent(tx: Tx, event: EventInput): Promise<string> {
        INSERT INTO event (id, type, occurred_at, source, department_id, bed_id, encounter_id,
                           payload)
        SELECT last_id, $1, $2, $3, $4, $5, $6, $7 FROM next
-       RETURNING id::text AS id)
-     SELECT id, pg_notify($8, id) FROM inserted`,
+       RETURNING *),
+     notice AS (SELECT id::text AS id, ${eventJson('inserted')}::text AS body FROM inserted)
+     SELECT id, pg_notify($8, CASE WHEN octet_length(body) <= ${maxNoticeBytes} THEN body
+                                   ELSE id END)
+       FROM notice`,
     [
       event.type,
       event.occurredAt,
@@ -97,6 +102,37 @@ const eventSelect = `
          to_json(recorded_at)#>>'{}' AS "recordedAt",
          source, department_id AS "departmentId", payload
     FROM event`;
+
+/** An event row of `alias` as JSON with `eventSelect`'s columns: what a notification carries. */
+function eventJson(alias: string): string {
+  return `json_build_object(
+    'id', ${alias}.id::text, 'type', ${alias}.type,
+    'occurredAt', to_json(${alias}.occurred_at)#>>'{}',
+    'recordedAt', to_json(${alias}.recorded_at)#>>'{}',
+    'source', ${alias}.source, 'departmentId', ${alias}.department_id,
+    'payload', ${alias}.payload)`;
+}
+
+/** NOTIFY takes payloads below 8000 bytes; a larger event's notification carries its id. */
+const maxNoticeBytes = 7_900;
+
+/**
+ * What an event notification says: the event itself (as `readEventsAfter` returns it), or only
+ * its id when the event was too large to carry (or appended in a batch, whose notification
+ * names the batch's last id).
+ */
+export function parseEventNotice(
+  payload: string | undefined,
+): { id: string; event?: Omit<EventRow, 'departmentIds'> } | null {
+  if (!payload) return null;
+  if (/^\d+$/.test(payload)) return { id: payload };
+  try {
+    const event = JSON.parse(payload) as Omit<EventRow, 'departmentIds'>;
+    return typeof event.id === 'string' ? { id: event.id, event } : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Events after `afterId`, oldest first, at most `limit`. */
 export async function readEventsAfter(
