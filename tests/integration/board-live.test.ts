@@ -189,6 +189,43 @@ describe('two server instances on one database', () => {
 });
 
 describe('the event hub', () => {
+  it('catches up on more than a page of events committed while its LISTEN was cut', async () => {
+    const delivered: string[] = [];
+    const stop = stack.hub.subscribe((message) => {
+      if (message.kind === 'event') delivered.push(message.event.id);
+    });
+    try {
+      const db = stack.database.db;
+      await db.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND query ILIKE 'LISTEN%'`,
+      );
+      await expect.poll(() => stack.hub.listening, { timeout: 10_000 }).toBe(false);
+      // 1,500 events unheard: the hub's catch-up reads them a page (1,000) at a time.
+      const ids = await withTransaction(db, async (tx) => {
+        const appended: string[] = [];
+        for (let n = 0; n < 1_500; n++) {
+          appended.push(
+            await appendEvent(tx, {
+              type: 'test-unheard',
+              occurredAt: new Date(),
+              source: 'test',
+              departmentId: null,
+              bedId: null,
+              encounterId: null,
+              payload: { beds: [] },
+            }),
+          );
+        }
+        return appended;
+      });
+      await expect.poll(() => delivered.length, { timeout: 15_000 }).toBe(1_500);
+      expect(delivered).toEqual(ids);
+    } finally {
+      stop();
+    }
+  });
+
   it('delivers each event as the log has it, carried by its notification or read when too large', async () => {
     const delivered: FeedMessage[] = [];
     const stop = stack.hub.subscribe((message) => {

@@ -164,6 +164,8 @@ export class EventHub implements EventFeed {
         await this.broadcast({ kind: 'event', event });
       }
       if (events.length < 1000) break;
+      // A full page: the log may hold more than anyone notified (a catch-up), so read on.
+      this.catchUp = true;
     }
     // Whatever a notification carried that the log already gave is done with.
     const last = BigInt(this.lastDelivered);
