@@ -1,17 +1,11 @@
 import type { AuditSink, BoardEvent, BoardStreamFrame } from '@medaxis/api';
 import { auditWriterFor, type AuditEvent } from '@medaxis/audit';
-import {
-  appendEvent,
-  ensureEncounter,
-  ensurePatient,
-  loadBoardBeds,
-  withTransaction,
-} from '@medaxis/db';
+import { ensureEncounter, ensurePatient, loadBoardBeds } from '@medaxis/db';
 import { createTestDatabase, type TestDatabase } from '@medaxis/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
-import { seedSmallHospital, type SmallHospital } from '../support/fixtures.ts';
+import { appendTestEvents, seedSmallHospital, type SmallHospital } from '../support/fixtures.ts';
 import { startStack, type Api, type Stack } from '../support/stack.ts';
 
 /*
@@ -263,18 +257,9 @@ describe('board stream (wall displays)', () => {
       hospital.beds['MED-01-B']!,
     ]);
     const append = () =>
-      withTransaction(stack.database.db, async (tx) => {
-        for (let n = 0; n < 20; n++) {
-          await appendEvent(tx, {
-            type: 'test-occupied',
-            occurredAt: new Date(),
-            source: 'test',
-            departmentId: hospital.departments.MED!,
-            bedId: null,
-            encounterId: null,
-            payload: { beds },
-          });
-        }
+      appendTestEvents(stack.database.db, 20, beds, {
+        type: 'test-occupied',
+        departmentId: hospital.departments.MED!,
       });
     await append();
     const mark = await lastAuditId();

@@ -1,8 +1,8 @@
 import type { BoardEvent, FeedMessage } from '@medaxis/api';
-import { appendEvent, loadBoardBeds, readEventsAfter, withTransaction } from '@medaxis/db';
+import { loadBoardBeds, readEventsAfter } from '@medaxis/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { seedSmallHospital, type SmallHospital } from '../support/fixtures.ts';
+import { appendTestEvents, seedSmallHospital, type SmallHospital } from '../support/fixtures.ts';
 import { startStack, type Api, type Stack } from '../support/stack.ts';
 
 let stack: Stack;
@@ -202,23 +202,7 @@ describe('the event hub', () => {
       );
       await expect.poll(() => stack.hub.listening, { timeout: 10_000 }).toBe(false);
       // 1,500 events unheard: the hub's catch-up reads them a page (1,000) at a time.
-      const ids = await withTransaction(db, async (tx) => {
-        const appended: string[] = [];
-        for (let n = 0; n < 1_500; n++) {
-          appended.push(
-            await appendEvent(tx, {
-              type: 'test-unheard',
-              occurredAt: new Date(),
-              source: 'test',
-              departmentId: null,
-              bedId: null,
-              encounterId: null,
-              payload: { beds: [] },
-            }),
-          );
-        }
-        return appended;
-      });
+      const ids = await appendTestEvents(db, 1_500, [], { type: 'test-unheard' });
       await expect.poll(() => delivered.length, { timeout: 15_000 }).toBe(1_500);
       expect(delivered).toEqual(ids);
     } finally {
@@ -235,18 +219,11 @@ describe('the event hub', () => {
       const db = stack.database.db;
       // One event small enough for its notification to carry it, one far too large.
       const beds = await loadBoardBeds(db, Object.values(hospital.beds));
-      const append = (copies: number) =>
-        withTransaction(db, (tx) =>
-          appendEvent(tx, {
-            type: 'test-notice',
-            occurredAt: new Date(),
-            source: 'test',
-            departmentId: null,
-            bedId: null,
-            encounterId: null,
-            payload: { beds: Array.from({ length: copies }, () => beds).flat() },
-          }),
-        );
+      const append = async (copies: number) => {
+        const payload = Array.from({ length: copies }, () => beds).flat();
+        const [id] = await appendTestEvents(db, 1, payload, { type: 'test-notice' });
+        return id!;
+      };
       const small = await append(1);
       const large = await append(20);
       await expect.poll(() => delivered.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);

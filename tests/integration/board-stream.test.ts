@@ -1,9 +1,9 @@
 import type { BoardEvent, BoardStreamFrame } from '@medaxis/api';
-import { appendEvent, loadBoardBeds, withTransaction } from '@medaxis/db';
+import { loadBoardBeds } from '@medaxis/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
-import { seedSmallHospital, type SmallHospital } from '../support/fixtures.ts';
+import { appendTestEvents, seedSmallHospital, type SmallHospital } from '../support/fixtures.ts';
 import { startStack, type Api, type Stack } from '../support/stack.ts';
 
 // The wall displays' feed, GET /board-stream: the same specification as board-live.test.ts
@@ -407,22 +407,6 @@ describe('a board that cannot keep up', () => {
 async function appendLargeEvents(target: Stack, count: number): Promise<string[]> {
   const db = target.database.db;
   const beds = await loadBoardBeds(db, Object.values(hospital.beds));
-  const payload = { beds: Array.from({ length: 12 }, () => beds).flat() };
-  return withTransaction(db, async (tx) => {
-    const ids = [];
-    for (let n = 0; n < count; n++) {
-      ids.push(
-        await appendEvent(tx, {
-          type: 'test-burst',
-          occurredAt: new Date(),
-          source: 'test',
-          departmentId: null,
-          bedId: null,
-          encounterId: null,
-          payload,
-        }),
-      );
-    }
-    return ids;
-  });
+  const payload = Array.from({ length: 12 }, () => beds).flat();
+  return appendTestEvents(db, count, payload, { type: 'test-burst' });
 }

@@ -1,4 +1,13 @@
-import { ensureBed, ensureDepartment, ensureRoom, ensureSite, type Db } from '@medaxis/db';
+import {
+  appendEvent,
+  ensureBed,
+  ensureDepartment,
+  ensureRoom,
+  ensureSite,
+  withTransaction,
+  type BoardBedRow,
+  type Db,
+} from '@medaxis/db';
 
 export interface SmallHospital {
   departments: Record<string, number>;
@@ -31,4 +40,34 @@ export async function seedSmallHospital(db: Db): Promise<SmallHospital> {
     }
   }
   return hospital;
+}
+
+/**
+ * `count` events carrying `beds` (board rows, as a bed command's event does), committed
+ * together in one transaction, as the event log appends them; their ids, oldest first. For
+ * feeds to deliver without a bed command behind them (bursts, large events, catch-ups).
+ */
+export async function appendTestEvents(
+  db: Db,
+  count: number,
+  beds: readonly BoardBedRow[],
+  options: { type?: string; departmentId?: number } = {},
+): Promise<string[]> {
+  return withTransaction(db, async (tx) => {
+    const ids: string[] = [];
+    for (let n = 0; n < count; n++) {
+      ids.push(
+        await appendEvent(tx, {
+          type: options.type ?? 'test-event',
+          occurredAt: new Date(),
+          source: 'test',
+          departmentId: options.departmentId ?? null,
+          bedId: null,
+          encounterId: null,
+          payload: { beds },
+        }),
+      );
+    }
+    return ids;
+  });
 }
