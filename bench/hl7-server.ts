@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 
-import { AuditWriter } from '@medaxis/audit';
+import { auditWriterFor } from '@medaxis/audit';
 import { createDb } from '@medaxis/db';
 import { repoRoot } from '@medaxis/db/testing';
 import { loadPolicyConfig } from '@medaxis/policy';
@@ -32,12 +32,14 @@ db.on('connect', (client) => {
   });
 });
 const { roles, policies } = loadPolicyConfig(join(repoRoot, 'config'));
-const { app, boardStream } = await buildServer({ db, roles, policies, databaseUrl, log });
+// One audit writer for the board stream and the feed, as apps/server main.ts has it (one
+// chain head, one flush at a time; two writers would queue on each other's head lock).
+const audit = auditWriterFor(db);
+const { app, boardStream } = await buildServer({ db, audit, roles, policies, databaseUrl, log });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 if (!address || typeof address === 'string') throw new Error('server has no port');
 
-const audit = new AuditWriter(db);
 const mllp = await startMllpListener({
   db,
   port: 0,
