@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
@@ -67,3 +69,32 @@ describe('HL7 outcomes sent with COMMIT', () => {
     });
   });
 });
+
+describe('the look for an applied copy of a claimed message', () => {
+  // Reported: with the plain payload_hash index, a planner without statistics (autovacuum off,
+  // or a young table) ANDed it with the (status, id) index and read every applied message's
+  // entry for each message the feed claimed, so the feed slowed as its log grew.
+  it('reads one hash in the partial index, however many messages are applied', async () => {
+    await test.db.query(
+      `INSERT INTO hl7_message (raw, peer, payload_hash, status)
+       SELECT 'MSH|x'::bytea, 'test', md5(n::text), 'applied'
+         FROM generate_series(1, 20000) AS n`,
+    );
+    const [claimCopy] = claimHl7MessageStatements('1', md5Of(20000)).slice(1);
+
+    const { rows } = await test.db.query<{ 'QUERY PLAN': unknown }>(
+      `EXPLAIN (ANALYZE, FORMAT JSON) ${claimCopy!}`,
+    );
+    const plan = JSON.stringify(rows[0]!['QUERY PLAN']);
+
+    expect(plan).toContain('"Index Name":"hl7_message_applied_copy_idx"');
+    expect(plan).not.toContain('hl7_message_status_id_idx');
+    // The copy is found: the 20,000th row carries that hash.
+    const copy = await test.db.query(claimCopy!);
+    expect(copy.rows).toHaveLength(1);
+  });
+});
+
+function md5Of(n: number) {
+  return createHash('md5').update(String(n)).digest('hex');
+}
