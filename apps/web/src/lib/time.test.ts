@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
-import { dateKey, formatAgo, formatClock, formatTimer } from './time.ts';
+import {
+  dateKey,
+  formatAgo,
+  formatClock,
+  formatInstant,
+  formatTimer,
+  zoneAbbreviation,
+} from './time.ts';
 
 const minute = 60_000;
 const hour = 60 * minute;
@@ -41,5 +48,35 @@ describe('site time zone', () => {
     expect(dateKey(instant, 'UTC')).toBe('2026-12-03');
     expect(dateKey(instant, 'Europe/Paris')).toBe('2026-12-04');
     expect(dateKey(instant, 'America/New_York')).toBe('2026-12-03');
+  });
+});
+
+describe('instants on the working pages', () => {
+  it('reads an instant in the site zone, not the browser zone (a reported fault)', () => {
+    // 03:30 UTC is still the evening before in New York.
+    const iso = '2026-12-04T03:30:05Z';
+    expect(formatInstant(iso, 'America/New_York')).toBe('2026-12-03 22:30:05');
+    expect(formatInstant(iso, 'UTC')).toBe('2026-12-04 03:30:05');
+    expect(formatInstant(iso, 'Asia/Tokyo')).toBe('2026-12-04 12:30:05');
+  });
+
+  it('follows daylight saving time', () => {
+    expect(formatInstant('2026-07-01T12:00:00Z', 'America/New_York')).toBe('2026-07-01 08:00:00');
+    expect(formatInstant('2026-01-01T12:00:00Z', 'America/New_York')).toBe('2026-01-01 07:00:00');
+  });
+
+  it('reads midnight as 00, never 24', () => {
+    expect(formatInstant('2026-12-04T05:00:00Z', 'America/New_York')).toBe('2026-12-04 00:00:00');
+  });
+
+  it('shows a dash for no instant and passes text that is no instant through', () => {
+    expect(formatInstant(null, 'UTC')).toBe('—');
+    expect(formatInstant('soon', 'UTC')).toBe('soon');
+  });
+
+  it('names the zone as people know it, standard or summer time', () => {
+    expect(zoneAbbreviation(Date.parse('2026-01-15T12:00:00Z'), 'America/New_York')).toBe('EST');
+    expect(zoneAbbreviation(Date.parse('2026-07-15T12:00:00Z'), 'America/New_York')).toBe('EDT');
+    expect(zoneAbbreviation(Date.parse('2026-07-15T12:00:00Z'), 'UTC')).toBe('UTC');
   });
 });

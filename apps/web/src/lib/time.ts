@@ -57,6 +57,35 @@ export function formatDay(instant: number, timeZone: string): string {
   return format.format(instant);
 }
 
+/**
+ * An instant as a table shows it, in the site's zone whatever the browser's: "2026-12-03
+ * 14:02:11", 24-hour. An absent instant reads "—"; text that is no instant is shown as it came.
+ */
+export function formatInstant(iso: string | null, timeZone: string): string {
+  if (iso === null) return '—';
+  const instant = Date.parse(iso);
+  if (Number.isNaN(instant)) return iso;
+  return `${dateKey(instant, timeZone)} ${formatClock(instant, timeZone)}`;
+}
+
+/**
+ * The zone's short name at an instant, for a label beside times: "EST", "EDT" (the name follows
+ * daylight saving time), "UTC", or "GMT+1" where the locale knows no abbreviation.
+ */
+export function zoneAbbreviation(instant: number, timeZone: string): string {
+  const format = formatter(
+    `zone:${timeZone}`,
+    () => new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'short' }),
+  );
+  const name = format.formatToParts(instant).find((part) => part.type === 'timeZoneName');
+  return name?.value ?? timeZone;
+}
+
+/** The zone the browser runs in, for when the site's is not known. */
+export function browserTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
 const minute = 60_000;
 const hour = 60 * minute;
 const day = 24 * hour;

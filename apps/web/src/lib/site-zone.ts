@@ -1,0 +1,70 @@
+import { browserTimeZone } from './time.ts';
+
+/*
+ * The zone the working pages show times in. Hospital staff work in the hospital's time, so it is
+ * the site's zone, as the board's snapshot gives it; the browser's zone is only a fallback.
+ *
+ * TODO(site zone): the server hands the site's zone out only with the board's snapshot
+ * (packages/api board.ts), which a compliance officer may not read and which audits the
+ * patients it shows. So the board remembers the zone here, and a page opened before any board
+ * (every page of a compliance officer) shows the browser's zone, labelled as such. It matters
+ * where the browser runs in another zone than the hospital. Resolved when /auth/session (or a
+ * catalog query) answers the site's zone to every signed-in person: read it from there instead.
+ */
+
+const storageKey = 'medaxis.siteTimeZone';
+
+export interface DisplayZone {
+  timeZone: string;
+  /** Whether it is the hospital's zone (else the browser's, for want of the hospital's). */
+  ofSite: boolean;
+}
+
+type Storage = Pick<globalThis.Storage, 'getItem' | 'setItem'>;
+
+function defaultStorage(): Storage | null {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    // Storage refused (a locked-down browser profile): the browser's zone, labelled, still works.
+    return null;
+  }
+}
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Keeps the site's zone as the board's snapshot gave it, for the pages without a board. */
+export function rememberSiteTimeZone(timeZone: string, storage = defaultStorage()): void {
+  if (!isTimeZone(timeZone)) return;
+  try {
+    if (storage?.getItem(storageKey) !== timeZone) storage?.setItem(storageKey, timeZone);
+  } catch {
+    // Storage full or refused: the pages fall back to the browser's zone, labelled.
+  }
+}
+
+/** The site's zone as last seen on a board, or null when no board has been seen here. */
+export function knownSiteTimeZone(storage = defaultStorage()): string | null {
+  let value: string | null = null;
+  try {
+    value = storage?.getItem(storageKey) ?? null;
+  } catch {
+    return null;
+  }
+  return value !== null && isTimeZone(value) ? value : null;
+}
+
+/** The zone to show times in: the site's when known, else the browser's. */
+export function displayZone(storage = defaultStorage()): DisplayZone {
+  const site = knownSiteTimeZone(storage);
+  return site === null
+    ? { timeZone: browserTimeZone(), ofSite: false }
+    : { timeZone: site, ofSite: true };
+}
