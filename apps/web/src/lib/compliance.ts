@@ -30,17 +30,6 @@ export function isComplianceOfficer(roles: readonly string[]): boolean {
   return roles.includes('compliance_officer');
 }
 
-/** An instant as people read it in a table: local date and time to the second. */
-export function formatInstant(iso: string | null): string {
-  if (iso === null) return '—';
-  const at = new Date(iso);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return (
-    `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ` +
-    `${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`
-  );
-}
-
 /** Who acted, as a table shows it: the username where known, else kind and id. */
 export function actorLabel(fact: {
   actorKind: string;

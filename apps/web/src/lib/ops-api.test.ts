@@ -1,7 +1,7 @@
 import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 
-import { formatInstant, refusalOf, refusalText } from './ops-api.ts';
+import { refusalOf, refusalText } from './ops-api.ts';
 
 function trpcError(code: string) {
   return new TRPCClientError<never>('refused', {
@@ -22,11 +22,5 @@ describe('operations page refusals', () => {
   it('words a refusal for a person', () => {
     expect(refusalText('forbidden')).toBe('Your role does not allow this page.');
     expect(refusalText('failed')).toMatch(/could not be reached/);
-  });
-
-  it('shows an instant to the second, and a dash for none', () => {
-    expect(formatInstant(null)).toBe('—');
-    expect(formatInstant('not a time')).toBe('not a time');
-    expect(formatInstant('2026-12-04T10:15:30.000Z')).toMatch(/\d\d\/\d\d\/2026, \d\d:\d\d:30/);
   });
 });

@@ -50,18 +50,3 @@ export function refusalText(refusal: Refusal): string {
       return 'The server could not be reached. Try again in a moment.';
   }
 }
-
-/** An ISO instant as the hospital's staff read it: date and time to the second, local zone. */
-export function formatInstant(iso: string | null): string {
-  if (iso === null) return '—';
-  const at = new Date(iso);
-  if (Number.isNaN(at.getTime())) return iso;
-  return at.toLocaleString('en-GB', {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  });
-}

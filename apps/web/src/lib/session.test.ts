@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   boardPath,
   fetchSession,
+  knownSignedOut,
   landingPath,
   loginPath,
   safeNext,
@@ -16,6 +17,18 @@ function answering(status: number, body: unknown): typeof fetch {
 }
 
 describe('session', () => {
+  it('remembers that nobody is signed in until a sign-in (the sign-in page asks once)', async () => {
+    await fetchSession(answering(401, { error: {} }));
+    expect(knownSignedOut()).toBe(true);
+
+    await signIn('ana', 'secret', answering(200, {}));
+    expect(knownSignedOut()).toBe(false);
+
+    await fetchSession(answering(401, { error: {} }));
+    await signIn('ana', 'wrong', answering(401, { error: { message: 'Wrong.' } }));
+    expect(knownSignedOut()).toBe(true);
+  });
+
   it('is null when the server says nobody is signed in, and fails on other errors', async () => {
     expect(await fetchSession(answering(401, { error: {} }))).toBeNull();
     await expect(fetchSession(answering(503, {}))).rejects.toThrow(/503/);

@@ -17,12 +17,25 @@ export type Outcome<T = object> = ({ ok: true } & T) | { ok: false; message: str
 
 type Fetch = typeof fetch;
 
+/**
+ * Set when the server last answered that nobody is signed in, until a sign-in or a display's
+ * setup in this page. The sign-in page then need not ask again: the board that sent the browser
+ * there just did, and each refused probe is a 401 in the browser's console.
+ */
+let signedOut = false;
+
 /** Who this browser is: a signed-in user, a wall display, or null when neither. */
 export async function fetchSession(fetchFn: Fetch = fetch): Promise<Session | null> {
   const response = await fetchFn('/auth/session', { headers: { accept: 'application/json' } });
+  signedOut = response.status === 401;
   if (response.status === 401) return null;
   if (!response.ok) throw new Error(`session check answered ${response.status}`);
   return (await response.json()) as Session;
+}
+
+/** Whether this page has just been told that nobody is signed in. */
+export function knownSignedOut(): boolean {
+  return signedOut;
 }
 
 export async function signIn(
@@ -31,7 +44,10 @@ export async function signIn(
   fetchFn: Fetch = fetch,
 ): Promise<Outcome> {
   const response = await post(fetchFn, '/auth/login', { username, password });
-  if (response.ok) return { ok: true };
+  if (response.ok) {
+    signedOut = false;
+    return { ok: true };
+  }
   return { ok: false, message: await refusal(response) };
 }
 
@@ -46,6 +62,7 @@ export async function setUpDevice(
 ): Promise<Outcome<{ board: string | null; label: string }>> {
   const response = await post(fetchFn, '/auth/device', { token });
   if (!response.ok) return { ok: false, message: await refusal(response) };
+  signedOut = false;
   const body = (await response.json()) as { board: string | null; label: string };
   return { ok: true, board: body.board, label: body.label };
 }

@@ -1,4 +1,4 @@
-import { browserTimeZone } from './time.ts';
+import { browserTimeZone, formatInstant } from './time.ts';
 
 /*
  * The zone the working pages show times in. Hospital staff work in the hospital's time, so it is
@@ -67,4 +67,9 @@ export function displayZone(storage = defaultStorage()): DisplayZone {
   return site === null
     ? { timeZone: browserTimeZone(), ofSite: false }
     : { timeZone: site, ofSite: true };
+}
+
+/** Formats ISO instants in a zone, for a page's tables: `const at = instantsIn(zone)`. */
+export function instantsIn(zone: DisplayZone): (iso: string | null) => string {
+  return (iso) => formatInstant(iso, zone.timeZone);
 }
