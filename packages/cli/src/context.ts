@@ -7,7 +7,9 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../..'
 
 /**
  * The database every CLI command works on: DATABASE_URL, or the embedded PostgreSQL that
- * `npm start` uses (started here if it is not running), migrated to the latest schema.
+ * `npm start` uses (started here if it is not running), migrated to the latest schema. With
+ * MEDAXIS_DATABASE (and no DATABASE_URL), that database of the embedded server instead,
+ * created on first use: history such as MIMIC kept apart from the demo hospital.
  */
 export async function openDatabase(
   options: { log?: (message: string) => void } = {},
@@ -15,6 +17,7 @@ export async function openDatabase(
   const handle = await resolveDatabase({
     rootDir: repoRoot,
     databaseUrl: process.env.DATABASE_URL,
+    database: process.env.MEDAXIS_DATABASE || undefined,
     onStart: options.log,
   });
   await migrateDatabase(handle.url, repoRoot);

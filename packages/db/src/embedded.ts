@@ -27,13 +27,40 @@ const embeddedDatabaseName = 'medaxis';
 export async function resolveDatabase(options: {
   rootDir: string;
   databaseUrl?: string | undefined;
+  /**
+   * A database of the embedded server other than the default one, created if it does not
+   * exist (MIMIC history beside the demo hospital, say). Ignored with `databaseUrl`.
+   */
+  database?: string | undefined;
   port?: number;
   onStart?: (message: string) => void;
 }): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
     return { url: options.databaseUrl, embedded: false, stop: () => Promise.resolve('not_ours') };
   }
+  const { database } = options;
+  if (database !== undefined && !embeddedDatabaseNamePattern.test(database)) {
+    throw new Error(
+      `invalid database name "${database}": use lower-case letters, digits and _ (at most 63)`,
+    );
+  }
+  const handle = await resolveEmbedded(options);
+  if (!database || database === embeddedDatabaseName) return handle;
 
+  try {
+    return { ...handle, url: await ensureEmbeddedDatabase(handle.url, database) };
+  } catch (error) {
+    await handle.stop().catch(() => {});
+    throw error;
+  }
+}
+
+/** The embedded server's default database, the server started if it is not running. */
+async function resolveEmbedded(options: {
+  rootDir: string;
+  port?: number;
+  onStart?: (message: string) => void;
+}): Promise<DatabaseHandle> {
   const stateDir = join(options.rootDir, '.medaxis');
   const dataDir = join(stateDir, 'postgres');
   const port = options.port ?? embeddedPort(options.rootDir);
@@ -85,6 +112,35 @@ export async function resolveDatabase(options: {
       return 'stopped';
     },
   };
+}
+
+/** Database names the embedded server accepts from MEDAXIS_DATABASE: plain identifiers. */
+export const embeddedDatabaseNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Creates `database` on the embedded server (whose default database `url` names) unless it
+ * exists, and returns its URL. Two processes creating it at once both succeed.
+ */
+async function ensureEmbeddedDatabase(url: string, database: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      database,
+    ]);
+    if (rowCount === 0) {
+      // resolveDatabase checked the name: a plain identifier, safe to write unquoted.
+      await client.query(`CREATE DATABASE ${database}`).catch((error: unknown) => {
+        // 42P04 duplicate_database: another process created it meanwhile.
+        if ((error as { code?: string }).code !== '42P04') throw error;
+      });
+    }
+  } finally {
+    await client.end();
+  }
+  const named = new URL(url);
+  named.pathname = `/${database}`;
+  return named.toString();
 }
 
 /**
