@@ -167,7 +167,7 @@ describe('times on the working pages', () => {
     await page.context().close();
   });
 
-  it("say so when they are the device's zone, before any board has named the hospital's", async () => {
+  it("say they are the device's zone before any board named the hospital's", async () => {
     const { page } = await signInAs('compliance_officer', '/audit');
     const zone = page.locator('[data-time-zone]');
     await zone.waitFor({ timeout: 15_000 });

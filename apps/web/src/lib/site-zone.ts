@@ -52,7 +52,7 @@ export function rememberSiteTimeZone(timeZone: string, storage = defaultStorage(
 
 /** The site's zone as last seen on a board, or null when no board has been seen here. */
 export function knownSiteTimeZone(storage = defaultStorage()): string | null {
-  let value: string | null = null;
+  let value: string | null;
   try {
     value = storage?.getItem(storageKey) ?? null;
   } catch {
