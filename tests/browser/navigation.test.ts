@@ -37,7 +37,7 @@ beforeAll(async () => {
   for (const [mrn, visit] of [
     ['N1', 'NV1'],
     ['N2', 'NV2'],
-  ]) {
+  ] as const) {
     const message = adt({ event: 'A01', at, mrn, visit, bed: 'MED-01-A', controlId: mrn });
     const [frame] = await processor.receive([Buffer.from(message)], 'browser-test');
     messageId = frame!.ids[0]!;
@@ -167,14 +167,15 @@ describe('times on the working pages', () => {
     await page.context().close();
   });
 
-  it("say they are the device's zone before any board named the hospital's", async () => {
+  // Reported: a compliance officer, who never opens a board, read times in the browser's zone.
+  it("are in the hospital's zone for a user who never opened a board", async () => {
     const { page } = await signInAs('compliance_officer', '/audit');
     const zone = page.locator('[data-time-zone]');
     await zone.waitFor({ timeout: 15_000 });
 
-    expect(await zone.getAttribute('data-time-zone')).toBe(browserZone);
-    expect(await zone.getAttribute('data-time-zone-of')).toBe('browser');
-    expect(await zone.textContent()).toContain('Device time');
+    expect(await zone.getAttribute('data-time-zone')).toBe('UTC');
+    expect(await zone.getAttribute('data-time-zone-of')).toBe('site');
+    expect(await zone.textContent()).toContain('Hospital time');
     await page.context().close();
   });
 });

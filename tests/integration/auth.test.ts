@@ -127,7 +127,12 @@ describe('signing in', () => {
     expect(maxAge(header)).toBeGreaterThan(0);
     expect(maxAge(header)).toBeLessThanOrEqual(idleTimeoutMs / 1000);
     const cookie = cookieOf(signedIn);
-    expect((await call('/auth/session', { cookie })).body).toMatchObject({ kind: 'user' });
+    const session = (await call('/auth/session', { cookie })).body;
+    expect(session).toMatchObject({ kind: 'user', siteTimeZone: expect.any(String) });
+    const { rows } = await stack.database.db.query<{ zone: string }>(
+      'SELECT time_zone AS zone FROM site',
+    );
+    expect(session.siteTimeZone).toBe(rows[0]!.zone);
     expect((await snapshot(cookie)).status).toBe(200);
 
     const signedOut = await call('/auth/logout', { method: 'POST', cookie });

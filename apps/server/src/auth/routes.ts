@@ -5,7 +5,7 @@ import {
   validateDeviceToken,
   normalizeUsername,
 } from '@medaxis/auth';
-import type { Db } from '@medaxis/db';
+import { getSite, type Db } from '@medaxis/db';
 import { ErrorCode, MedaxisError, isMedaxisError } from '@medaxis/domain';
 import { trpcCodeFor } from '@medaxis/api';
 import { TRPCError } from '@trpc/server';
@@ -163,12 +163,16 @@ export function registerAuthRoutes(app: FastifyInstance, deps: RoutesDeps): void
       return { kind: 'device', label: identity.device?.label ?? '', board: actor.board };
     }
     if (actor.kind !== 'user') return sendError(reply, signInFirst());
+    // Staff read times in the hospital's zone on every page, the board's or not; a site's zone
+    // is no patient data, so any signed-in person may have it (the board snapshot audits).
+    const site = await getSite(db);
     return {
       kind: 'user',
       username: actor.username,
       roles: actor.roles,
       departments: actor.departments,
       expiresAt: identity.session?.expiresAt.toISOString() ?? null,
+      siteTimeZone: site?.timeZone ?? null,
     };
   });
 

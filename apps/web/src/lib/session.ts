@@ -1,3 +1,5 @@
+import { rememberSiteTimeZone } from './site-zone.ts';
+
 /**
  * Sign-in, sign-out and display setup against the server's /auth routes (apps/server
  * src/auth). The session and device tokens live in HttpOnly cookies: this code never sees them.
@@ -10,6 +12,8 @@ export type Session =
       roles: string[];
       departments: string[] | '*';
       expiresAt: string | null;
+      /** The hospital's time zone, which every page shows times in. */
+      siteTimeZone?: string | null;
     }
   | { kind: 'device'; label: string; board: string | null };
 
@@ -30,7 +34,10 @@ export async function fetchSession(fetchFn: Fetch = fetch): Promise<Session | nu
   signedOut = response.status === 401;
   if (response.status === 401) return null;
   if (!response.ok) throw new Error(`session check answered ${response.status}`);
-  return (await response.json()) as Session;
+  const session = (await response.json()) as Session;
+  // Pages load the session before they render: their times are then in the hospital's zone.
+  if (session.kind === 'user' && session.siteTimeZone) rememberSiteTimeZone(session.siteTimeZone);
+  return session;
 }
 
 /** Whether this page has just been told that nobody is signed in. */

@@ -2,14 +2,9 @@ import { browserTimeZone, formatInstant } from './time.ts';
 
 /*
  * The zone the working pages show times in. Hospital staff work in the hospital's time, so it is
- * the site's zone, as the board's snapshot gives it; the browser's zone is only a fallback.
- *
- * TODO(site zone): the server hands the site's zone out only with the board's snapshot
- * (packages/api board.ts), which a compliance officer may not read and which audits the
- * patients it shows. So the board remembers the zone here, and a page opened before any board
- * (every page of a compliance officer) shows the browser's zone, labelled as such. It matters
- * where the browser runs in another zone than the hospital. Resolved when /auth/session (or a
- * catalog query) answers the site's zone to every signed-in person: read it from there instead.
+ * the site's zone, as the session (/auth/session) and the board's snapshot give it, kept here
+ * for the pages that render after them. The browser's zone is a fallback, labelled as such, for
+ * a page that has not heard the site's zone (the server down, a browser refusing storage).
  */
 
 const storageKey = 'medaxis.siteTimeZone';
