@@ -1,5 +1,6 @@
 import type { BedStatus } from '@medaxis/domain';
 
+import { departmentOrderBy } from './catalog.ts';
 import { inlineParams, type Queryable } from './pool.ts';
 
 /**
@@ -58,7 +59,7 @@ export async function loadBoardBedsByDepartment(db: Queryable, departmentCode?: 
   const { rows } = await db.query<BoardBedRow>(
     `${boardBedSelect}
       WHERE $1::text IS NULL OR d.code = $1
-      ORDER BY d.sort_order, d.code, r.code, b.code`,
+      ORDER BY ${departmentOrderBy('d')}, r.code, b.code`,
     [departmentCode ?? null],
   );
   return rows;

@@ -18,6 +18,25 @@ export function isDepartmentKind(kind: string): kind is DepartmentKind {
   return (departmentKinds as readonly string[]).includes(kind);
 }
 
+/** The longest department code: the locations CSV, the API's inputs and importers agree. */
+export const departmentCodeMaxLength = 32;
+/** A department code: 1 to 32 letters, digits, - and _. */
+export const departmentCodePattern = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * The order departments are shown in (board cards, department lists, the device page's Board
+ * choice), as an ORDER BY list over the department table aliased `alias`: the hospital's
+ * configured departments first, in their configured sort_order; then those an import, feed
+ * or replay created on first use (needs_review), by code alone, since their creators give
+ * them no meaningful place (HL7 and FHIR give 1000, MIMIC and replay 0). Codes compare
+ * byte by byte, so the order is the same whatever the database's locale.
+ */
+export function departmentOrderBy(alias: string): string {
+  const d = alias;
+  const configured = `CASE WHEN ${d}.needs_review THEN 0 ELSE ${d}.sort_order END`;
+  return `${d}.needs_review, ${configured}, ${d}.code COLLATE "C"`;
+}
+
 export interface DepartmentInput {
   code: string;
   name: string;
@@ -241,7 +260,7 @@ export async function listDepartments(db: Queryable): Promise<DepartmentRow[]> {
   const { rows } = await db.query<DepartmentRow>(
     `SELECT id, code, name, kind::text AS kind, sort_order AS "sortOrder",
             needs_review AS "needsReview"
-       FROM department ORDER BY sort_order, code`,
+       FROM department d ORDER BY ${departmentOrderBy('d')}`,
   );
   return rows;
 }
@@ -251,7 +270,7 @@ export async function listRooms(db: Queryable, departmentCode?: string) {
     `SELECT r.id, r.code, d.code AS "departmentCode"
        FROM room r JOIN department d ON d.id = r.department_id
       WHERE $1::text IS NULL OR d.code = $1
-      ORDER BY d.sort_order, d.code, r.code`,
+      ORDER BY ${departmentOrderBy('d')}, r.code`,
     [departmentCode ?? null],
   );
   return rows;

@@ -1,3 +1,4 @@
+import { departmentOrderBy } from './catalog.ts';
 import type { Queryable } from './pool.ts';
 
 export interface CensusRow {
@@ -30,7 +31,7 @@ export async function censusAt(
         AND tstzrange(s.start_at, s.end_at) @> $1::timestamptz
       WHERE $2::text IS NULL OR d.code = $2
       GROUP BY d.id
-      ORDER BY d.sort_order, d.code`,
+      ORDER BY ${departmentOrderBy('d')}`,
     [options.at ?? new Date(), options.departmentCode ?? null],
   );
   return rows;

@@ -1,6 +1,7 @@
 import { ErrorCode, MedaxisError } from '@medaxis/domain';
 import type { FieldMask, IdentityField, RowFilter } from '@medaxis/policy';
 
+import { departmentOrderBy } from './catalog.ts';
 import { consentVisibilitySql } from './consent.ts';
 import type { Queryable } from './pool.ts';
 import { Params } from './sql-params.ts';
@@ -112,7 +113,7 @@ export async function listInpatients(
          p.id::text AS "touchedPatientId"
        FROM ${query.from}
       WHERE ${query.where}
-      ORDER BY d.sort_order, d.code, b.code
+      ORDER BY ${departmentOrderBy('d')}, b.code
       LIMIT ${params.add(options.limit)} OFFSET ${params.add(options.offset)}`,
     params.values,
   );
@@ -132,7 +133,7 @@ export async function countInpatients(
        FROM ${query.from}
       WHERE ${query.where}
       GROUP BY d.id
-      ORDER BY d.sort_order, d.code`,
+      ORDER BY ${departmentOrderBy('d')}`,
     params.values,
   );
   return { total: rows.reduce((sum, row) => sum + row.patients, 0), byDepartment: rows };

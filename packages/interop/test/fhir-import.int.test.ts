@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { AuditWriter } from '@medaxis/audit';
-import { mergePatients, withTransaction } from '@medaxis/db';
+import { departmentCodePattern, mergePatients, withTransaction } from '@medaxis/db';
 import { createTestDatabase, type TestDatabase } from '@medaxis/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { codeOf, isUuid } from '../src/fhir/codes.ts';
 import { exportFhir, importFhir, medaxisId, type FhirImportReport } from '../src/index.ts';
 import {
   emergencyEncounter,
@@ -38,6 +39,20 @@ afterAll(async () => {
   await test?.drop();
   if (fixtureDir) await rm(fixtureDir, { recursive: true, force: true });
 });
+
+/** The Locations of Synthea's hospital bundle, read where it lies. */
+async function syntheaLocations(): Promise<{ id: string; name?: string }[]> {
+  const files = (await readdir(syntheaFhirDir)).filter((f) => f.startsWith('hospital'));
+  const bundles = await Promise.all(
+    files.map(async (file) => {
+      const text = await readFile(join(syntheaFhirDir, file), 'utf8');
+      return JSON.parse(text) as { entry: { resource: { resourceType: string } }[] };
+    }),
+  );
+  return bundles
+    .flatMap((bundle) => bundle.entry.map((entry) => entry.resource))
+    .filter((resource) => resource.resourceType === 'Location') as { id: string; name?: string }[];
+}
 
 async function one<T>(sql: string, params: unknown[] = []): Promise<T> {
   const { rows } = await test.db.query(sql, params);
@@ -273,11 +288,36 @@ describe.skipIf(!hasFhirExamples)(`FHIR R4 import${fhirSkipNote}`, () => {
     }
   });
 
+  it("flags Synthea's locations' departments for review, codes of 1 to 32", async () => {
+    const locations = await syntheaLocations();
+    const names = new Set(locations.flatMap((l) => (l.name?.trim() ? [l.name.trim()] : [])));
+    const unnamed = locations.filter((l) => !l.name?.trim());
+    const { rows } = await test.db.query<{ code: string; name: string; review: boolean }>(
+      `SELECT code, name, needs_review AS review FROM department WHERE name = ANY($1::text[])
+          OR name LIKE ANY($2::text[])`,
+      [[...names], unnamed.map((l) => `% ${l.id}`)],
+    );
+
+    // One department per distinct name (two Synthea clinics share one), one per nameless home.
+    expect(unnamed.length).toBeGreaterThan(0);
+    expect(rows).toHaveLength(names.size + unnamed.length);
+    expect(rows.filter((row) => !row.review)).toEqual([]);
+    expect(rows.filter((row) => !departmentCodePattern.test(row.code))).toEqual([]);
+    expect(new Set(rows.map((row) => row.code)).size).toBe(rows.length);
+    expect(rows.filter((row) => isUuid(row.code.toLowerCase()))).toEqual([]);
+    const longest = [...names].sort((a, b) => b.length - a.length)[0]!;
+    const code = rows.find((row) => row.name === longest)!.code;
+    expect(codeOf(longest).length).toBeGreaterThan(32);
+    expect(codeOf(longest).startsWith(code.replace(/-[0-9A-F]{6}$/, ''))).toBe(true);
+  });
+
   it('changes nothing when the same files are imported again', async () => {
     const before = await one<{ events: number; stays: number; patients: number }>(
       `SELECT (SELECT count(*) FROM event)::int AS events,
               (SELECT count(*) FROM bed_stay)::int AS stays,
-              (SELECT count(*) FROM patient)::int AS patients`,
+              (SELECT count(*) FROM patient)::int AS patients,
+              (SELECT string_agg(concat_ws(' ', code, name, needs_review, sort_order), ', '
+                                 ORDER BY code) FROM department) AS departments`,
     );
     const again = await importFhir(test.db, {
       paths: [syntheaFhirDir, fixtureDir, emergencyEncounter],
@@ -287,7 +327,9 @@ describe.skipIf(!hasFhirExamples)(`FHIR R4 import${fhirSkipNote}`, () => {
     const after = await one(
       `SELECT (SELECT count(*) FROM event)::int AS events,
               (SELECT count(*) FROM bed_stay)::int AS stays,
-              (SELECT count(*) FROM patient)::int AS patients`,
+              (SELECT count(*) FROM patient)::int AS patients,
+              (SELECT string_agg(concat_ws(' ', code, name, needs_review, sort_order), ', '
+                                 ORDER BY code) FROM department) AS departments`,
     );
     expect(after).toEqual(before);
   });

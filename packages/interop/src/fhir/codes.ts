@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
+
 import {
+  departmentCodeMaxLength,
+  departmentCodePattern,
   isDepartmentKind,
   type DepartmentKind,
   type EncounterClassName,
@@ -282,4 +286,24 @@ export function codeOf(text: string): string {
     .replace(/^-+|-+$/g, '')
     .toUpperCase();
   return code.slice(0, 60) || 'UNNAMED';
+}
+
+/**
+ * A department code from a sender's text (a Location's name or id): codeOf within the limits
+ * of every department code (1 to 32 letters, digits, - and _). Text too long for that keeps
+ * its start and ends in a hash of the whole text, so two long names sharing their start stay
+ * apart and the code depends on the text alone: a re-import finds the same department. Text
+ * that fits gives exactly what codeOf gives, so departments imported before keep their code.
+ */
+export function departmentCodeOf(text: string): string {
+  const code = codeOf(text);
+  if (code.length <= departmentCodeMaxLength) return code;
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 6).toUpperCase();
+  const start = code.slice(0, departmentCodeMaxLength - hash.length - 1).replace(/[-_]+$/, '');
+  return `${start}-${hash}`;
+}
+
+/** A department code a sender states (a MedAxis export's): kept when valid, else derived. */
+export function statedDepartmentCode(value: string): string {
+  return departmentCodePattern.test(value) ? value : departmentCodeOf(value);
 }

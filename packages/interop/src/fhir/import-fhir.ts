@@ -43,6 +43,7 @@ import {
   authorityOf,
   bedStatusOf0116,
   codeOf,
+  departmentCodeOf,
   departmentKindOf,
   encounterClassOf,
   encounterStatusOf,
@@ -50,6 +51,7 @@ import {
   isUuid,
   medaxisId,
   sexOf,
+  statedDepartmentCode,
   systems,
   type BedStatusName,
 } from './codes.ts';
@@ -316,6 +318,18 @@ function earliestInstant(encounters: readonly { resource: unknown }[]): Date | u
   return min === undefined ? undefined : new Date(min);
 }
 
+/** The sort order of departments an import creates: the same as HL7 feeds give theirs. */
+const importedSortOrder = 1000;
+
+/**
+ * What stands for a Location's name when it has none (Synthea's patient homes): its physical
+ * type and id, so each stays its own department ("House bb1ad573-…" → HOUSE-BB1AD573-…).
+ */
+function unnamedLocation(location: FhirLocationIn): string {
+  const type = location.physicalType?.coding?.find((c) => c.system === systems.physicalType);
+  return `${type?.display?.trim() || 'Location'} ${location.id}`;
+}
+
 function identifierValue(location: FhirLocationIn, system: string): string | undefined {
   return location.identifier?.find((identifier) => identifier.system === system)?.value;
 }
@@ -475,12 +489,19 @@ class ImportState {
     const kind = locationKind(location);
     await withTransaction(this.db, async (tx) => {
       if (kind === 'department') {
-        const code =
-          identifierValue(location, systems.department) ?? codeOf(location.name ?? location.id);
+        const stated = identifierValue(location, systems.department);
+        const code = stated
+          ? statedDepartmentCode(stated)
+          : departmentCodeOf(location.name?.trim() || unnamedLocation(location));
+        // The sender's location, not one the hospital configured: it waits for review, after
+        // the configured departments, as HL7 feeds' locations do. An existing department of
+        // that code (the hospital's own) is used unchanged.
         const departmentId = await ensureDepartment(tx, await this.site(tx), {
           code,
-          name: location.name?.trim() || code,
+          name: location.name?.trim() || unnamedLocation(location),
           kind: departmentKindOf(location.type?.flatMap((t) => t.coding ?? []) ?? []),
+          sortOrder: importedSortOrder,
+          needsReview: true,
         });
         if (location.managingOrganization) {
           const org = await this.organizationRef(tx, location.managingOrganization);
@@ -790,12 +811,12 @@ class ImportState {
     const key = `display:${parts.join(', ')}`;
     const known = this.locations.get(key);
     if (known) return known;
-    const departmentCode = codeOf(parts[0]!);
+    const departmentCode = departmentCodeOf(parts[0]!);
     const departmentId = await ensureDepartment(tx, await this.site(tx), {
       code: departmentCode,
       name: parts[0]!,
       kind: 'other',
-      sortOrder: 1000,
+      sortOrder: importedSortOrder,
       needsReview: true,
     });
     const roomId = await ensureRoom(tx, departmentId, codeOf(parts[1]!));
