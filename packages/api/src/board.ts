@@ -155,6 +155,10 @@ function sameCode(a: string, b: string): boolean {
   return a.toUpperCase() === b.toUpperCase();
 }
 
+/**
+ * The snapshot's department → room → bed tree, in the departments' display order. The whole
+ * hospital's board leaves out departments that have no beds.
+ */
 function groupBeds(
   departments: Awaited<ReturnType<typeof listDepartments>>,
   beds: BoardBedRow[],
@@ -175,7 +179,11 @@ function groupBeds(
     }
     room.beds.push(bed);
   }
-  return [...byDepartment.values()];
+  const grouped = [...byDepartment.values()];
+  // A wall display shows beds: a department without any (a clinic an import named) would be
+  // an empty card taking a page of a screen that pages on a timer. Its own board still
+  // answers, with no rooms, so that board can say the department has no beds.
+  return only ? grouped : grouped.filter((department) => department.rooms.length > 0);
 }
 
 export type { Context };
