@@ -46,12 +46,13 @@ async function syntheaLocations(): Promise<{ id: string; name?: string }[]> {
   const bundles = await Promise.all(
     files.map(async (file) => {
       const text = await readFile(join(syntheaFhirDir, file), 'utf8');
-      return JSON.parse(text) as { entry: { resource: { resourceType: string } }[] };
+      type Resource = { resourceType: string; id: string; name?: string };
+      return JSON.parse(text) as { entry: { resource: Resource }[] };
     }),
   );
   return bundles
     .flatMap((bundle) => bundle.entry.map((entry) => entry.resource))
-    .filter((resource) => resource.resourceType === 'Location') as { id: string; name?: string }[];
+    .filter((resource) => resource.resourceType === 'Location');
 }
 
 async function one<T>(sql: string, params: unknown[] = []): Promise<T> {
