@@ -15,6 +15,7 @@ import {
   isolationRate,
   maintenanceReasons,
   minute,
+  sampleAdmitDecisionLeadMs,
   sampleStayMs,
   stepDownWeights,
   type FlowDepartment,
@@ -22,6 +23,7 @@ import {
 import { admitNewPatient } from './demo/patients.ts';
 import { Random } from './demo/random.ts';
 import type { DepartmentKind, HospitalConfig } from './hospital-config.ts';
+import { configuredBeds } from './seed/layout.ts';
 
 export const simulatorActions = [
   'ed-arrival',
@@ -69,15 +71,29 @@ interface LiveBed {
   department: FlowDepartment;
   admitDecisionAt: Date | null;
   expectedDischargeAt: Date | null;
+  /** The bed's patient is the demo's (seeded or simulated), not one from a feed or the UI. */
+  demoPatient: boolean;
+  /** Who blocked the bed (the source of its last block), when it is blocked. */
+  blockedBy: string | null;
 }
 
 const source = 'simulator';
+
+/** The sources whose patients and blocks are the demo's own: the simulator may move them. */
+const demoSources = ['seed', source];
 
 /**
  * A living demo hospital: every few seconds one realistic ADT or housekeeping action, through
  * the same commands a feed or the UI would send. It reads the hospital as it is before each
  * step, so it plays along with whatever else changes beds, and steers occupancy back towards
  * its target. A refused command is logged by the caller and the loop carries on.
+ *
+ * It keeps to the demo hospital: the beds config/hospital.json defines, in their configured
+ * departments of the configured site, and none flagged for review. Departments a replay, an
+ * import or a feed created (REPLAY-*, MIMIC wards, HL7 locations) share the database, not the
+ * demo. Within its beds it moves, discharges and isolates only the demo's own patients and lifts
+ * only the demo's own blocks: a patient a feed or a user placed, or a bed a user closed, stays
+ * as they left it (their beds still count towards the occupancy it steers).
  */
 export class AdtSimulator {
   readonly #db: Db;
@@ -156,6 +172,7 @@ export class AdtSimulator {
   // ---- reading the hospital ------------------------------------------------------------------
 
   async #read(): Promise<LiveBed[]> {
+    const own = configuredBeds(this.#config);
     const { rows } = await this.#db.query<
       Omit<LiveBed, 'department'> & {
         departmentId: number;
@@ -163,28 +180,43 @@ export class AdtSimulator {
         kind: DepartmentKind;
       }
     >(
+      // A block's source is read only for blocked beds, from the bed's latest block event
+      // (the department's event index narrows the search).
       `SELECT b.id, b.status::text AS status, b.status_since AS since,
               b.encounter_id AS "encounterId", b.isolation,
               d.id AS "departmentId", d.code AS "departmentCode", d.kind::text AS kind,
               e.admit_decision_at AS "admitDecisionAt",
-              e.expected_discharge_at AS "expectedDischargeAt"
-         FROM bed b
+              e.expected_discharge_at AS "expectedDischargeAt",
+              coalesce(e.source_system = ANY($4::text[]), false) AS "demoPatient",
+              CASE WHEN b.status = 'blocked' THEN
+                (SELECT v.source FROM event v
+                  WHERE v.department_id = d.id AND v.bed_id = b.id AND v.type = 'block'
+                  ORDER BY v.id DESC LIMIT 1) END AS "blockedBy"
+         FROM unnest($1::text[], $2::text[]) AS own(bed_code, department_code)
+         JOIN bed b ON b.code = own.bed_code AND NOT b.needs_review
          JOIN room r ON r.id = b.room_id
-         JOIN department d ON d.id = r.department_id
+         JOIN department d
+           ON d.id = r.department_id AND d.code = own.department_code AND NOT d.needs_review
+         JOIN site s ON s.id = d.site_id AND s.code = $3
          LEFT JOIN encounter e ON e.id = b.encounter_id
         ORDER BY b.id`,
+      [
+        own.map((bed) => bed.code),
+        own.map((bed) => bed.departmentCode),
+        this.#config.site.code,
+        demoSources,
+      ],
     );
     const departments = new Map<number, FlowDepartment>();
     for (const row of rows) {
       let department = departments.get(row.departmentId);
       if (!department) {
-        const configured = this.#config.departments.find((d) => d.code === row.departmentCode);
+        const configured = this.#config.departments.find((d) => d.code === row.departmentCode)!;
         department = {
           id: row.departmentId,
           code: row.departmentCode,
           kind: row.kind,
-          // Departments the configuration does not know (created by an import) get a usual stay.
-          averageStayDays: configured?.averageStayDays ?? 4,
+          averageStayDays: configured.averageStayDays,
           bedCount: 0,
         };
         departments.set(row.departmentId, department);
@@ -209,22 +241,26 @@ export class AdtSimulator {
     const wards = beds.filter((bed) => !isEd(bed));
     const edFree = ed.filter(is(BedStatus.free));
     const edPatients = ed.filter(is(BedStatus.occupied));
-    const undecided = edPatients.filter((bed) => !bed.admitDecisionAt && minutesIn(bed) >= 1);
-    const boarders = edPatients.filter((bed) => bed.admitDecisionAt);
+    const demoEdPatients = edPatients.filter((bed) => bed.demoPatient);
+    const undecided = demoEdPatients.filter((bed) => !bed.admitDecisionAt && minutesIn(bed) >= 1);
+    const boarders = demoEdPatients.filter((bed) => bed.admitDecisionAt);
     const reservedFor = new Map(
       beds.filter(is(BedStatus.reserved)).map((bed) => [bed.encounterId!, bed]),
     );
     const boardersWithBed = boarders.filter((bed) => reservedFor.has(bed.encounterId!));
     const boardersWaiting = boarders.filter((bed) => !reservedFor.has(bed.encounterId!));
     const wardFree = wards.filter(is(BedStatus.free));
-    const inpatients = wards.filter(is(BedStatus.occupied));
+    const inpatients = wards.filter((bed) => bed.status === BedStatus.occupied && bed.demoPatient);
     const housekeeping = beds.filter(is(BedStatus.housekeeping));
     const cleaned = beds.filter((bed) => bed.status === BedStatus.cleaning && minutesIn(bed) >= 2);
     const blocked = beds.filter(is(BedStatus.blocked));
-    const unblockable = blocked.filter((bed) => minutesIn(bed) >= 5);
+    const unblockable = blocked.filter(
+      (bed) => minutesIn(bed) >= 5 && demoSources.includes(bed.blockedBy ?? ''),
+    );
 
     // Positive when too full: admissions slow down and discharges speed up.
-    const drift = beds.filter(is(BedStatus.occupied)).length / beds.length - this.#target;
+    const drift =
+      beds.filter(is(BedStatus.occupied)).length / Math.max(1, beds.length) - this.#target;
     const edDrift = edPatients.length / Math.max(1, ed.length) - 0.8;
     const clamp = (value: number) => Math.min(3, Math.max(0.1, value));
     const departments = [...new Set(beds.map((bed) => bed.department))];
@@ -251,6 +287,12 @@ export class AdtSimulator {
           class: kind,
           departmentId: bed.department.id,
           departmentKind: bed.department.kind,
+          // A direct admission was decided before the patient came; an ED patient's decision
+          // comes later, in the ED (admit-decision).
+          admitDecisionAt:
+            kind === 'inpatient'
+              ? new Date(now.getTime() - sampleAdmitDecisionLeadMs(random, bed.department.kind))
+              : null,
           expectedDischargeAt:
             kind === 'inpatient'
               ? new Date(

@@ -67,6 +67,30 @@ export function sampleStayMs(random: Random, department: FlowDepartment): number
 }
 
 /**
+ * How long before a direct admission (one not through the ED) the decision to admit was made:
+ * elective surgery is booked days ahead, a woman in labour is admitted from triage within
+ * hours, a patient sent in by a clinic or another hospital within a day or so. ED patients get
+ * theirs when the ED decides (edDisposition, the simulator's admit-decision): boarding runs
+ * from it.
+ */
+export function sampleAdmitDecisionLeadMs(random: Random, kind: DepartmentKind): number {
+  switch (kind) {
+    case 'surgery':
+      return random.uniform(1, 21) * day;
+    case 'maternity':
+    case 'icu':
+      return random.uniform(0.5, 4) * hour;
+    case 'pediatrics':
+      return random.uniform(1, 12) * hour;
+    case 'ward':
+    case 'emergency':
+    case 'clinic':
+    case 'other':
+      return random.uniform(2, 36) * hour;
+  }
+}
+
+/**
  * Turnaround after a patient leaves: how long the bed waits for housekeeping, then how long the
  * clean takes. ED bays are turned around quickly between patients.
  */

@@ -1,7 +1,7 @@
 import { ensureBed, ensureDepartment, ensureRoom, ensureSite, type Db } from '@medaxis/db';
 
 import type { FlowDepartment } from '../demo/flows.ts';
-import type { HospitalConfig } from '../hospital-config.ts';
+import type { DepartmentConfig, HospitalConfig } from '../hospital-config.ts';
 
 export interface LayoutBed {
   id: number;
@@ -19,6 +19,24 @@ export interface HospitalLayout {
 /** Bed code as printed on the bed: department, room number, letter (`MED1-012-B`). */
 export function bedCode(department: string, room: number, bed: number): string {
   return `${department}-${String(room).padStart(3, '0')}-${String.fromCharCode(65 + bed)}`;
+}
+
+/** The rooms of a configured department, numbered from 1, with the codes of their beds. */
+export function configuredRooms(department: DepartmentConfig) {
+  const sizes = department.rooms.flatMap((group) => Array<number>(group.count).fill(group.beds));
+  return sizes.map((size, index) => ({
+    number: index + 1,
+    bedCodes: Array.from({ length: size }, (_, b) => bedCode(department.code, index + 1, b)),
+  }));
+}
+
+/** Every bed config/hospital.json defines, with its department: the demo hospital's own. */
+export function configuredBeds(config: HospitalConfig) {
+  return config.departments.flatMap((department) =>
+    configuredRooms(department).flatMap((room) =>
+      room.bedCodes.map((code) => ({ code, departmentCode: department.code })),
+    ),
+  );
 }
 
 /**
@@ -50,22 +68,15 @@ export async function buildLayout(
     };
     departments.push(flow);
 
-    const roomSizes = department.rooms.flatMap((group) =>
-      Array<number>(group.count).fill(group.beds),
-    );
     // Rooms of one department are independent: create them side by side.
     const created = await Promise.all(
-      roomSizes.map(async (size, roomIndex) => {
-        const roomNumber = roomIndex + 1;
-        const roomId = await ensureRoom(db, id, String(roomNumber).padStart(3, '0'));
-        const codes = Array.from({ length: size }, (_, b) =>
-          bedCode(department.code, roomNumber, b),
-        );
+      configuredRooms(department).map(async (room) => {
+        const roomId = await ensureRoom(db, id, String(room.number).padStart(3, '0'));
         const ids: number[] = [];
-        for (const code of codes) {
+        for (const code of room.bedCodes) {
           ids.push(await ensureBed(db, { roomId, code, type: department.bedType, since }));
         }
-        return codes.map((code, b) => ({ id: ids[b]!, code, department: flow }));
+        return room.bedCodes.map((code, b) => ({ id: ids[b]!, code, department: flow }));
       }),
     );
     beds.push(...created.flat());

@@ -9,6 +9,7 @@ import {
   isolationRate,
   maintenanceReasons,
   minute,
+  sampleAdmitDecisionLeadMs,
   sampleStayMs,
   sampleTurnaround,
   stepDownWeights,
@@ -39,10 +40,17 @@ export interface PlannedStep {
 }
 
 /**
- * Patients in bed when the history starts were admitted up to a day less than this before it:
- * beds must exist, free, from then on.
+ * Before the history, the inpatient beds' records go back this many days (patients who had
+ * already gone home when it starts), so census, length of stay and turnover read as in a
+ * running hospital over that span too, not as a hospital filling up from empty.
  */
-export const historyLeadDays = 31;
+export const settledDays = 10;
+
+/**
+ * No stay the seed writes starts more than this many days before the history: beds must exist,
+ * free, from then on.
+ */
+export const historyLeadDays = settledDays + 31;
 
 export interface SeedPlanOptions {
   now: Date;
@@ -153,6 +161,11 @@ export function planHistory(
 
   const admit = (encounter: SimEncounter, bed: SimBed, at: number) => {
     const id = encounter.planned.visitNumber;
+    if (encounter.planned.class === 'inpatient') {
+      // A direct admission: decided before the patient came (ED patients: edDisposition).
+      const lead = sampleAdmitDecisionLeadMs(random, encounter.planned.department.kind);
+      encounter.planned.admitDecisionAt = new Date(at - lead);
+    }
     emit(
       at,
       { type: 'admit', encounterId: id, bedId: bed.layout.id, at: new Date(at) },
@@ -376,7 +389,9 @@ export function planHistory(
     queue.add(Math.max(actual, earliest + hour), (at) => discharge(encounter, at));
 
     if (random.chance(0.06)) {
-      queue.add(admittedAt + random.uniform(0.2, 0.5) * (end - admittedAt), (at) => {
+      // Not before `earliest`: a patient in bed when the history starts moves within it.
+      const move = Math.max(earliest, admittedAt + random.uniform(0.2, 0.5) * (end - admittedAt));
+      queue.add(move, (at) => {
         if (!encounter.bed || at <= encounter.bed.since) return;
         const current = encounter.bed;
         const free = beds.filter(
@@ -387,6 +402,62 @@ export function planHistory(
         );
         if (free.length > 0) transfer(encounter, random.pick(free), at);
       });
+    }
+  };
+
+  // ---- the inpatient beds' records before the history -----------------------------------
+
+  const settledSince = start - settledDays * day;
+  const earliestStay = start - (historyLeadDays - 1) * day;
+
+  /**
+   * The patients a ward bed had before `until` (its first use in the history), back to before
+   * `settledSince`: stays of the usual length, each followed by housekeeping, a clean and an
+   * idle gap that keeps the bed near the target occupancy. Emitted oldest first, before
+   * anything else on the bed. No isolation or maintenance here: those matter now, not weeks ago.
+   * NOTE: these discharges fall at any hour; moving night ones to the day before emptied beds
+   * just before the history (census 67 % there), so they stay where the stay ends.
+   */
+  const settle = (bed: SimBed, until: number) => {
+    const department = bed.layout.department;
+    const stays: { admitted: number; left: number; waitMs: number; cleanMs: number }[] = [];
+    for (let next = until; next > settledSince;) {
+      const { waitMs, cleanMs } = sampleTurnaround(random, department.kind);
+      const stayMs = sampleStayMs(random, department);
+      const idleMs = Math.max(
+        30 * minute,
+        stayMs * (1 / options.targetOccupancy - 1) - waitMs - cleanMs,
+      );
+      const left = next - random.exponential(idleMs) - cleanMs - waitMs;
+      const admitted = Math.max(earliestStay, left - stayMs);
+      if (left <= earliestStay + hour) break;
+      stays.unshift({ admitted, left, waitMs, cleanMs });
+      next = admitted;
+    }
+    for (const stay of stays) {
+      const encounter = newEncounter(department, 'inpatient');
+      encounter.isolation = false;
+      encounter.planned.expectedDischargeAt = new Date(stay.left);
+      admit(encounter, bed, stay.admitted);
+      const id = encounter.planned.visitNumber;
+      const discharged: Command = { type: 'discharge', encounterId: id, at: new Date(stay.left) };
+      emit(stay.left, discharged, [bed], encounter);
+      encounter.bed = undefined;
+      bed.occupant = undefined;
+      const cleaning = stay.left + stay.waitMs;
+      const started: Command = {
+        type: 'cleaning-started',
+        bedId: bed.layout.id,
+        at: new Date(cleaning),
+      };
+      setStatus(bed, cleaning, started, BedStatus.cleaning);
+      const done = cleaning + stay.cleanMs;
+      const finished: Command = {
+        type: 'cleaning-finished',
+        bedId: bed.layout.id,
+        at: new Date(done),
+      };
+      setStatus(bed, done, finished, BedStatus.free);
     }
   };
 
@@ -409,16 +480,19 @@ export function planHistory(
     }
     const roll = random.next();
     if (roll < options.targetOccupancy) {
-      // Admitted some time before the start, part-way through a stay of the usual length.
+      // Admitted some time before the start, part-way through a stay in progress.
       const encounter = newEncounter(department, 'inpatient');
       const stay = sampleStayMs(random, department);
-      const admitted = start - Math.min((historyLeadDays - 1) * day, random.uniform(0, stay));
+      const admitted = Math.max(earliestStay, start - random.uniform(0, stay));
+      settle(bed, admitted);
       admit(encounter, bed, admitted);
       planStayEnd(encounter, department, admitted, start, stay);
     } else if (roll < options.targetOccupancy + 0.02) {
       const blocked = start - random.uniform(0, 24) * hour;
+      settle(bed, blocked);
       closeForMaintenance(bed, blocked, start + random.uniform(2, 48) * hour);
     } else {
+      settle(bed, start);
       ready(bed, start);
     }
   }
