@@ -127,6 +127,8 @@ class Model {
       }
       case 'A03':
         if (!visit) return 'AE unknown_encounter';
+        // An inpatient visit never admitted (its A01 cancelled) has no stay to end.
+        if (!current && visit.status === 'planned') return 'AE not_admitted';
         if (current) {
           Object.assign(current, { end: t, endReason: 'discharge' });
           visit.status = 'finished';

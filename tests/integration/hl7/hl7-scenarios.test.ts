@@ -296,6 +296,35 @@ describe('HL7 ADT scenarios over MLLP', () => {
     });
   });
 
+  // Reported: after a pre-admission (A05), a discharge that overtook its admission was
+  // acknowledged as a no-op, and the late A01 then left the patient in the bed for good.
+  it('keeps a discharge of a pre-admitted visit not yet in a bed, to apply after its A01', async () => {
+    const visit = { mrn: 'M-810', visit: 'V-810' };
+    expect(await send({ ...visit, event: 'A05', at: minute(60), bed: 'OBS-01-B' })).toBe('AA');
+    expect(await send({ ...visit, event: 'A03', at: minute(70), bed: 'OBS-01-B' })).toBe(
+      'AE not_admitted',
+    );
+    const [refused] = await lastMessages(1);
+    expect(refused).toMatchObject({ status: 'rejected', reason: 'not_admitted' });
+    expect(await send({ ...visit, event: 'A01', at: minute(65), bed: 'OBS-01-B' })).toBe('AA');
+
+    const again = await stack.listener.processor.reprocess(refused!.id);
+
+    expect(again.outcome).toMatchObject({ status: 'applied', ackCode: 'AA' });
+    expect(await staysOf('V-810')).toEqual([
+      { bed: 'OBS-01-B', start: minute(65), end: minute(70) },
+    ]);
+    expect(await bed('OBS-01-B')).toMatchObject({ status: 'housekeeping', since: minute(70) });
+  });
+
+  it('ends an emergency visit in no bed with a note, not a refusal', async () => {
+    const visit = { mrn: 'M-820', visit: 'V-820', patientClass: 'E' };
+    expect(await send({ ...visit, event: 'A04', at: minute(60) })).toBe('AA');
+    expect(await send({ ...visit, event: 'A03', at: minute(90) })).toBe('AA');
+    const [discharge] = await lastMessages(1);
+    expect(discharge).toMatchObject({ status: 'applied', reason: null });
+  });
+
   it('loses nothing acknowledged when a connection drops mid-message', async () => {
     const message = (n: number) =>
       Buffer.from(

@@ -220,6 +220,22 @@ async function applyVisit(
     case 'discharge':
       if (encounter.bedId !== null) {
         await run({ type: 'discharge', encounterId: encounter.id, at });
+      } else if (
+        encounter.class === 'inpatient' &&
+        encounter.status === 'planned' &&
+        encounter.lastBedChangeAt === null
+      ) {
+        // An inpatient visit that was never in a bed (pre-admitted, or its admission cancelled)
+        // has no stay to end: most likely its A01 is still on its way, out of order. Acknowledged
+        // as a no-op, the discharge would be lost when that A01 applied (the patient left in the
+        // bed); refused, it is kept with the dead letters, to reprocess once the A01 is in. An
+        // ED or outpatient visit in no bed (the waiting room) still ends with a note below.
+        throw new MedaxisError(
+          ErrorCode.conflict,
+          'not_admitted',
+          'The inpatient visit has not been admitted to a bed: nothing to discharge yet. ' +
+            'Kept: reprocess it once the admission (A01) has applied.',
+        );
       } else {
         note(
           result,
