@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 
-import { signIn, validateDeviceToken } from '@medaxis/auth';
+import { issueDeviceToken, signIn, validateDeviceToken } from '@medaxis/auth';
 import { ensureDepartment, ensureSite } from '@medaxis/db';
 import { createTestDatabase, repoRoot, type TestDatabase } from '@medaxis/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { issueLauncherAccess } from '../src/commands/start.ts';
 import { ensureDemoAccess } from '../src/demo/access.ts';
 
 let test: TestDatabase;
@@ -62,7 +63,7 @@ describe('medaxis user', () => {
     );
 
     expect(result.code).toBe(0);
-    expect(result.out).toContain('added nurse.ng (charge_nurse in MED)');
+    expect(result.out).toContain('added nurse.ng: charge_nurse in MED');
     expect(await users()).toContainEqual({
       username: 'nurse.ng',
       roles: ['charge_nurse'],
@@ -72,6 +73,69 @@ describe('medaxis user', () => {
     expect(await signedIn('nurse.ng', 'a long enough password')).toBe(true);
     // The audit hook saw it (a log line until the audit log takes these events).
     expect(result.err).toContain('"action":"user_added"');
+  });
+
+  it('add: says a role that sees every department does, in all departments', async () => {
+    const result = await medaxis(
+      ['user', 'add', 'bm2', '--role', 'bed_manager', '--password-stdin'],
+      'a long enough password',
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('added bm2: bed_manager in all departments');
+  });
+
+  it('add: refuses --department for bed_manager, who sees every department', async () => {
+    // Fault from a first-run trial: "added bm1 (bed_manager in MED1)" while roles.json gives
+    // bed_manager every department, so the administrator was told of a narrower access.
+    const before = await users();
+
+    const result = await medaxis(
+      ['user', 'add', 'bm1', '--role', 'bed_manager', '--department', 'MED', '--password-stdin'],
+      'a long enough password',
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(
+      'medaxis: --department cannot narrow bed_manager: config/roles.json gives it ' +
+        'departmentScope "all" (every department). Leave out --department, or choose a role ' +
+        'scoped to assigned departments (charge_nurse, clinician, scheduler).',
+    );
+    expect(await users()).toEqual(before);
+  });
+
+  it('add: states each role with its departments when roles of both scopes are given', async () => {
+    const result = await medaxis(
+      [
+        'user',
+        'add',
+        'lead',
+        '--role',
+        'bed_manager',
+        'charge_nurse',
+        '--department',
+        'MED',
+        '--password-stdin',
+      ],
+      'a long enough password',
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('added lead: bed_manager in all departments, charge_nurse in MED');
+  });
+
+  it('add: refuses charge_nurse without --department, before asking for a password', async () => {
+    const before = await users();
+
+    // No --password-stdin and no terminal: the department check answers first.
+    const result = await medaxis(['user', 'add', 'nurse.two', '--role', 'charge_nurse']);
+
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(
+      'medaxis: charge_nurse sees only the departments assigned to the user ' +
+        '(config/roles.json: departmentScope "assigned"): name them with --department <code...>.',
+    );
+    expect(await users()).toEqual(before);
   });
 
   it('add: refuses an unknown role, naming the known ones, and writes nothing', async () => {
@@ -93,6 +157,17 @@ describe('medaxis user', () => {
 
     expect(result.code).toBe(1);
     expect(result.err).toContain('pass it with --password-stdin');
+  });
+
+  it('help: user and user add say that without a terminal it takes --password-stdin', async () => {
+    const group = await medaxis(['user', '--help']);
+    const add = await medaxis(['user', 'add', '--help']);
+
+    expect(group.out).toContain('without one (scripts,\nCI, a pipe) they need --password-stdin');
+    expect(add.out).toMatch(/--password-stdin +read the password from standard input, needed/);
+    expect(add.out).toContain(
+      `printf '%s' "$PASSWORD" | npx medaxis user add bm1 --role bed_manager --password-stdin`,
+    );
   });
 
   it('reset-password: the new password works, the old one and its sessions do not', async () => {
@@ -154,6 +229,50 @@ describe('npm start access', () => {
         const checked = await validateDeviceToken(fresh.db, token, new Date());
         expect(checked).toMatchObject({ ok: true, device: { board: null } });
       }
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('revokes board links of earlier starts, audited, not displays an admin issued', async () => {
+    // Fault: every npm start issued a 30-day board link and left the earlier ones active.
+    const fresh = await createTestDatabase('cli_rotate');
+    const tokenOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
+    try {
+      const first = await issueLauncherAccess(fresh.db, 'http://localhost:4000');
+      const adminId = (
+        await fresh.db.query<{ id: string }>(`SELECT id FROM app_user WHERE username = 'admin'`)
+      ).rows[0]!.id;
+      // Same label as the launcher's: the issuer, not the label, tells an admin's display.
+      const byAdmin = await issueDeviceToken(
+        fresh.db,
+        { label: 'Hospital board (npm start)', board: null, issuedBy: adminId },
+        new Date(),
+      );
+
+      const second = await issueLauncherAccess(fresh.db, 'http://localhost:4000');
+      const third = await issueLauncherAccess(fresh.db, 'http://localhost:4000');
+
+      const check = (token: string) => validateDeviceToken(fresh.db, token, new Date());
+      expect(await check(tokenOf(first.boardUrl))).toMatchObject({ ok: false, reason: 'revoked' });
+      expect(await check(tokenOf(second.boardUrl))).toMatchObject({ ok: false, reason: 'revoked' });
+      expect(await check(tokenOf(third.boardUrl))).toMatchObject({ ok: true });
+      expect(await check(byAdmin.token)).toMatchObject({ ok: true });
+      const { rows } = await fresh.db.query(
+        `SELECT actor_kind, actor_id, resource_id, outcome FROM audit_event
+          WHERE operation = 'device_revoked' ORDER BY id`,
+      );
+      const revoked = [first, second].map(
+        async (access) => (await check(tokenOf(access.boardUrl))).device!.id,
+      );
+      expect(rows).toEqual(
+        (await Promise.all(revoked)).map((id) => ({
+          actor_kind: 'system',
+          actor_id: 'npm start',
+          resource_id: id,
+          outcome: 'allowed',
+        })),
+      );
     } finally {
       await fresh.drop();
     }

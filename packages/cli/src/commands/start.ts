@@ -4,6 +4,8 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { auditAuthEvent, revokeDevice } from '@medaxis/auth';
+import { listDeviceTokens, type Db } from '@medaxis/db';
 import { InvalidArgumentError, type Command } from 'commander';
 
 import { openDatabase, repoRoot } from '../context.ts';
@@ -62,7 +64,7 @@ async function start(options: StartOptions): Promise<number> {
     cleanups.push(() => database.close());
     const config = loadHospitalConfig();
     await ensureDemoHospital(database.db, config, say);
-    const access = await ensureDemoAccess(database.db, `http://localhost:${options.port}`);
+    const access = await issueLauncherAccess(database.db, `http://localhost:${options.port}`);
     if (stop.received) return 0;
 
     await assertPortFree(options.port);
@@ -108,6 +110,42 @@ async function start(options: StartOptions): Promise<number> {
     stop.dispose();
     if (cleanups.length > 0) say('stopped');
   }
+}
+
+// ---- the launcher's board link -------------------------------------------------------------
+
+/** The label and issuer (none: MedAxis itself) of the display link demo/access.ts issues. */
+const launcherDisplay = { label: 'Hospital board (npm start)', issuedBy: null } as const;
+const launcherActor = { kind: 'system' as const, id: 'npm start' };
+
+/**
+ * The first admin and a fresh board link, as ensureDemoAccess makes them, after revoking the
+ * links earlier starts issued and that are still active: each start prints a new link (only
+ * the token's hash is kept, so an old one cannot be shown again), and the old ones would
+ * otherwise stay valid for their 30 days. Displays an admin issued are left alone. Each
+ * revocation goes through revokeDevice and the audit hook, as a Revoke on /admin/devices.
+ * A second launcher on the same database thus ends the first one's link.
+ */
+export async function issueLauncherAccess(db: Db, origin: string): Promise<DemoAccess> {
+  const now = new Date();
+  const earlier = (await listDeviceTokens(db)).filter(
+    (device) =>
+      device.label === launcherDisplay.label &&
+      device.issuedBy === launcherDisplay.issuedBy &&
+      device.revokedAt === null &&
+      device.expiresAt > now,
+  );
+  for (const device of earlier) {
+    await revokeDevice(db, device.id, now);
+    await auditAuthEvent(db, {
+      action: 'device_revoked',
+      outcome: 'success',
+      actor: launcherActor,
+      target: device.id,
+    });
+  }
+
+  return ensureDemoAccess(db, origin);
 }
 
 const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

@@ -12,7 +12,7 @@ import {
 } from '@medaxis/auth';
 import type { Db } from '@medaxis/db';
 import { isMedaxisError } from '@medaxis/domain';
-import { loadRoles } from '@medaxis/policy';
+import { loadRoles, type Roles } from '@medaxis/policy';
 import type { Command } from 'commander';
 
 import { openDatabase, repoRoot } from '../context.ts';
@@ -23,22 +23,36 @@ interface PasswordSource {
 
 /** `medaxis user add | disable | reset-password`: accounts for people, for setup and support. */
 export function registerUser(program: Command): void {
-  const user = program.command('user').description('add, disable or reset users who sign in');
+  const user = program
+    .command('user')
+    .description('add, disable or reset users who sign in')
+    .addHelpText(
+      'after',
+      '\nadd and reset-password prompt for the password on a terminal; without one (scripts,\n' +
+        'CI, a pipe) they need --password-stdin.\n' +
+        passwordStdinExample('add bm1 --role bed_manager'),
+    );
 
   user
     .command('add <username>')
-    .description('add a user; roles come from config/roles.json')
+    .description('add a user; roles and their department scope come from config/roles.json')
     .requiredOption('--role <role...>', 'one or more roles (e.g. bed_manager, charge_nurse)')
-    .option('--department <code...>', 'departments, for roles that see assigned ones only')
+    .option(
+      '--department <code...>',
+      'the departments a role scoped to assigned departments sees (e.g. charge_nurse); ' +
+        'refused for roles that see every department',
+    )
     .option('--name <display name>', 'how the user is shown (default: the username)')
-    .option('--password-stdin', 'read the password from standard input (else: prompt)')
+    .option('--password-stdin', passwordStdinHelp)
+    .addHelpText('after', passwordStdinExample('add bm1 --role bed_manager'))
     .action(
       async (
         username: string,
         options: PasswordSource & { role: string[]; department?: string[]; name?: string },
       ) => {
         const roles = loadRoles(join(configDir(), 'roles.json'));
-        // Everything about the request is checked before a password is asked for.
+        // What config/roles.json alone decides is checked before a password is asked for.
+        assertDepartmentsFit(roles, options.role, options.department ?? []);
         const password = await readPassword(options);
         await withDatabase(async (db) => {
           const added = await audited(db, { action: 'user_added', username }, () =>
@@ -50,8 +64,7 @@ export function registerUser(program: Command): void {
               departments: options.department,
             }),
           );
-          const scope = added.departments.length > 0 ? ` in ${added.departments.join(', ')}` : '';
-          say(`added ${added.username} (${added.roles.join(', ')}${scope})`);
+          say(`added ${added.username}: ${describeAccess(roles, added)}`);
         });
       },
     );
@@ -71,7 +84,8 @@ export function registerUser(program: Command): void {
   user
     .command('reset-password <username>')
     .description("set a new password and end every session of the user's")
-    .option('--password-stdin', 'read the new password from standard input (else: prompt)')
+    .option('--password-stdin', passwordStdinHelp)
+    .addHelpText('after', passwordStdinExample('reset-password bm1'))
     .action(async (username: string, options: PasswordSource) => {
       const password = await readPassword(options);
       await withDatabase(async (db) => {
@@ -81,6 +95,66 @@ export function registerUser(program: Command): void {
         say(`new password set for ${username}; ${sessionsEnded} session(s) ended`);
       });
     });
+}
+
+const passwordStdinHelp =
+  'read the password from standard input, needed without a terminal (else: a prompt)';
+/** Help text: how a script passes the password, shown under `user`, `add`, `reset-password`. */
+const passwordStdinExample = (command: string) =>
+  '\nExample, in a script:\n' +
+  `  printf '%s' "$PASSWORD" | npx medaxis user ${command} --password-stdin`;
+
+/**
+ * Refuses departments that would grant nothing, before anything is written: `--department`
+ * narrows only roles scoped to assigned departments, so given with roles that all see every
+ * department it would mislead the administrator about the access granted. A role scoped to
+ * assigned departments without any would see nothing (addUser refuses that too, audited).
+ * Unknown roles are left to addUser, which names the known ones.
+ */
+function assertDepartmentsFit(roles: Roles, wanted: string[], departments: string[]) {
+  const definitions = wanted.map((name) => ({ name, role: roles.get(name) }));
+  if (definitions.some(({ role }) => role === undefined)) return;
+  const assigned = definitions.filter(({ role }) => role?.departmentScope === 'assigned');
+
+  const widest = definitions.filter(({ role }) => role?.departmentScope === 'all');
+
+  if (departments.length > 0 && widest.length === definitions.length) {
+    throw new Error(
+      `--department cannot narrow ${listNames(widest)}: config/roles.json gives ` +
+        `${widest.length === 1 ? 'it' : 'them'} departmentScope "all" (every department). ` +
+        'Leave out --department, or choose a role scoped to assigned departments ' +
+        `(${namesWithScope(roles, 'assigned')}).`,
+    );
+  }
+  if (departments.length === 0 && assigned.length > 0) {
+    throw new Error(
+      `${listNames(assigned)} ${assigned.length === 1 ? 'sees' : 'see'} only the ` +
+        'departments assigned to the user (config/roles.json: departmentScope "assigned"): ' +
+        'name them with --department <code...>.',
+    );
+  }
+}
+
+/** Each role with what it sees, e.g. "bed_manager in all departments, charge_nurse in MED". */
+function describeAccess(roles: Roles, user: { roles: string[]; departments: string[] }) {
+  return user.roles
+    .map((name) => {
+      const scope = roles.get(name)?.departmentScope;
+      return scope === 'all'
+        ? `${name} in all departments`
+        : `${name} in ${user.departments.join(', ')}`;
+    })
+    .join(', ');
+}
+
+const listNames = (definitions: { name: string }[]) =>
+  definitions.map(({ name }) => name).join(', ');
+
+function namesWithScope(roles: Roles, scope: string) {
+  return [...roles]
+    .filter(([, role]) => role.departmentScope === scope)
+    .map(([name]) => name)
+    .join(', ');
 }
 
 function configDir() {
