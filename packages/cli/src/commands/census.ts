@@ -1,30 +1,47 @@
 import type { Command } from 'commander';
 
-import { censusAt, listDepartments, type CensusRow } from '@medaxis/db';
+import {
+  lastBedStayChange,
+  listDepartments,
+  occupancyAt,
+  type Db,
+  type OccupancyRow,
+} from '@medaxis/db';
 
 import { openDatabase } from '../context.ts';
 
 export function registerCensus(program: Command): void {
   program
     .command('census')
-    .description('occupied beds per department, now or at a past instant, from bed stays')
+    .description(
+      'occupied beds per department from bed stays, now or at an instant of recorded history: ' +
+        'a past one, or one in history dated ahead (MIMIC: 2110-2201) up to its last bed stay',
+    )
     .option('--at <instant>', 'ISO 8601 instant with Z or an offset (default: now)')
-    .option('--department <code>', 'only this department')
-    .option('--json', 'print an array of { department, name, occupied, beds }')
+    .option('--department <code>', 'only this department (any case: icu is ICU)')
+    .option(
+      '--json',
+      'print an array of { department, name, occupied, beds, blocked, open, occupancyPercent }',
+    )
+    .addHelpText(
+      'after',
+      '\nOccupancy is occupied over open beds, as on the wall board: blocked beds are closed,\n' +
+        'not available capacity.',
+    )
     .action(async (options: { at?: string; department?: string; json?: boolean }) => {
-      const at = options.at === undefined ? new Date() : parseInstant(options.at);
+      const now = new Date();
+      const at = options.at === undefined ? now : parseInstant(options.at);
       const database = await openDatabase({ log: (message) => console.error(message) });
       try {
-        const rows = await censusAt(database.db, { at, departmentCode: options.department });
-        if (options.department !== undefined && rows.length === 0) {
-          // No row: a department without beds, or none of that code (say which).
-          const known = (await listDepartments(database.db)).map((d) => d.code);
-          if (!known.includes(options.department)) {
-            throw new Error(
-              `No department ${options.department}. Departments: ${known.join(', ') || 'none'}`,
-            );
-          }
-        }
+        if (at > now) await assertRecorded(database.db, at, now);
+        const department =
+          options.department === undefined
+            ? undefined
+            : await resolveDepartment(database.db, options.department);
+
+        const rows = (await occupancyAt(database.db, { at, departmentCode: department })).map(
+          (row) => ({ ...row, occupancyPercent: occupancyPercent(row.occupied, row.open) }),
+        );
         console.log(options.json ? JSON.stringify(rows, null, 2) : formatTable(rows, at));
       } finally {
         await database.close();
@@ -44,35 +61,90 @@ function parseInstant(text: string): Date {
   return at;
 }
 
-function formatTable(rows: CensusRow[], at: Date): string {
-  const header = ['department', 'name', 'occupied', 'beds', 'occupancy'];
+/**
+ * A census counts recorded stays. Ahead of the clock that is right only inside imported
+ * history dated in the future (MIMIC's shifted 2110–2201); past its last recorded stay, open
+ * stays would be counted as if nobody ever left: a forecast the census cannot make.
+ */
+async function assertRecorded(db: Db, at: Date, now: Date) {
+  const last = await lastBedStayChange(db);
+  if (last !== null && at <= last) return;
+  const latest = last !== null && last > now ? last : now;
+  throw new Error(
+    `--at ${at.toISOString()} is in the future and after the last recorded bed stay: ` +
+      `the census counts what was recorded, it does not forecast. ` +
+      `Give an instant up to ${latest.toISOString()}.`,
+  );
+}
+
+/** The department's canonical code: as the board, codes match in any case (icu is ICU). */
+async function resolveDepartment(db: Db, requested: string): Promise<string> {
+  const departments = await listDepartments(db);
+  const found =
+    departments.find((d) => d.code === requested) ??
+    departments.find((d) => d.code.toUpperCase() === requested.toUpperCase());
+  if (!found) {
+    const known = departments.map((d) => d.code).join(', ') || 'none';
+    throw new Error(`No department ${requested}. Departments: ${known}`);
+  }
+  return found.code;
+}
+
+/** Occupied over open beds, rounded, as the wall board; null when no bed is open. */
+function occupancyPercent(occupied: number, open: number): number | null {
+  return open === 0 ? null : Math.round((100 * occupied) / open);
+}
+
+function formatTable(rows: OccupancyRow[], at: Date): string {
+  const percent = (occupied: number, open: number) => {
+    const value = occupancyPercent(occupied, open);
+    return value === null ? '-' : `${value}%`;
+  };
+  const header = ['department', 'name', 'occupied', 'open beds', 'blocked', 'beds', 'occupancy'];
   const body = rows.map((row) => [
     row.department,
     row.name,
     String(row.occupied),
+    String(row.open),
+    String(row.blocked),
     String(row.beds),
-    row.beds === 0 ? '-' : `${Math.round((100 * row.occupied) / row.beds)}%`,
+    percent(row.occupied, row.open),
   ]);
-  const occupied = rows.reduce((sum, row) => sum + row.occupied, 0);
-  const beds = rows.reduce((sum, row) => sum + row.beds, 0);
-  const total = [
+  const sum = (pick: (row: OccupancyRow) => number) =>
+    rows.reduce((total, row) => total + pick(row), 0);
+  const total = {
+    occupied: sum((row) => row.occupied),
+    open: sum((row) => row.open),
+    blocked: sum((row) => row.blocked),
+    beds: sum((row) => row.beds),
+  };
+  const totalLine = [
     'total',
     '',
-    String(occupied),
-    String(beds),
-    beds === 0 ? '-' : `${Math.round((100 * occupied) / beds)}%`,
+    String(total.occupied),
+    String(total.open),
+    String(total.blocked),
+    String(total.beds),
+    percent(total.occupied, total.open),
   ];
-  const table = [header, ...body, total];
+
+  const table = [header, ...body, totalLine];
   const widths = header.map((_, column) => Math.max(...table.map((line) => line[column]!.length)));
-  const numeric = new Set([2, 3, 4]);
   const render = (line: string[]) =>
     line
       .map((cell, column) =>
-        numeric.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!),
+        column >= 2 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!),
       )
       .join('  ')
       .trimEnd();
-  return [`census at ${at.toISOString()}`, render(header), ...body.map(render), render(total)].join(
-    '\n',
-  );
+  const summary =
+    `occupancy ${percent(total.occupied, total.open)}: ${total.occupied} of ${total.open} ` +
+    `open beds occupied (${total.blocked} of ${total.beds} beds blocked, not counted as open)`;
+  return [
+    `census at ${at.toISOString()}`,
+    render(header),
+    ...body.map(render),
+    render(totalLine),
+    summary,
+  ].join('\n');
 }
