@@ -44,7 +44,7 @@ describe.skipIf(!hasDemo)(`medaxis CLI on the MIMIC demo${skipNote}`, () => {
 
     const expected = await censusAt(test.db, { at });
     // The CLI adds blocked, open and occupancyPercent (the board's denominator) to each row.
-    expect(printed).toEqual(expected.map((row) => expect.objectContaining(row)));
+    expect(printed).toEqual(expected.map((row): unknown => expect.objectContaining(row)));
     expect(expected.find((row) => row.name === 'Medicine')!.occupied).toBeGreaterThan(0);
     for (const row of expected) {
       expect(Object.keys(row)).toEqual(expect.arrayContaining(['department', 'occupied', 'beds']));
@@ -55,7 +55,7 @@ describe.skipIf(!hasDemo)(`medaxis CLI on the MIMIC demo${skipNote}`, () => {
     const printed: unknown = JSON.parse(await medaxis('census', '--json', '--department', 'MED'));
 
     const expected = await censusAt(test.db, { departmentCode: 'MED' });
-    expect(printed).toEqual(expected.map((row) => expect.objectContaining(row)));
+    expect(printed).toEqual(expected.map((row): unknown => expect.objectContaining(row)));
     expect(printed).toHaveLength(1);
   });
 
