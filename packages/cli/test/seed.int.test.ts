@@ -118,8 +118,10 @@ describe('demo hospital seed', () => {
     const instants = Array.from({ length: historyDays * 4 + 1 }, (_, i) => i * 6 * hour);
     for (const ago of instants) {
       const occupancy = await occupancyAt(new Date(seededAt.getTime() - ago), { withEd: true });
-      expect(occupancy, `${ago / hour} h ago`).toBeGreaterThanOrEqual(0.78);
-      expect(occupancy, `${ago / hour} h ago`).toBeLessThanOrEqual(0.95);
+      // Wide: the played history swings by the day (77–96 % seen; it runs fullest a day or
+      // two back, see plan.ts), while the reported fault read 4–52 %.
+      expect(occupancy, `${ago / hour} h ago`).toBeGreaterThanOrEqual(0.75);
+      expect(occupancy, `${ago / hour} h ago`).toBeLessThanOrEqual(0.97);
     }
   });
 

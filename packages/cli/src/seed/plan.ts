@@ -502,6 +502,9 @@ export function planHistory(
   for (let next = queue.pop(now); next; next = queue.pop(now)) next.run(next.at);
 
   // ---- the last hours: keep the demo within its band, whatever the dice did ----------------
+  // NOTE: played forward, the wards run full (up to ~96 % of all beds) a day or two before
+  // `now`: ED admissions and step-downs outpace discharges, and only this trim brings the
+  // census back to target. Matters to anyone reading census or KPIs over the last days.
 
   const recently = (bed: SimBed, hours: number) =>
     Math.min(now, Math.max(now - random.uniform(0.1, hours) * hour, bed.since + minute));
