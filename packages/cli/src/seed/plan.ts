@@ -129,7 +129,10 @@ export function planHistory(
     for (const bed of touched) bed.since = at;
   };
 
-  const newEncounter = (department: FlowDepartment, kind: PlannedEncounter['class']) => {
+  const newEncounter = (
+    department: FlowDepartment,
+    kind: PlannedEncounter['class'],
+  ): SimEncounter => {
     visits += 1;
     return {
       planned: {
