@@ -98,6 +98,16 @@ function checkRoles(roles: Roles, wanted: readonly string[], departments: readon
       `The ${scoped.join(', ')} role sees only assigned departments: name at least one.`,
     );
   }
+  // Departments narrow only roles scoped to assigned ones: given with roles that all see every
+  // department they would be stored, shown, and grant nothing less than the whole hospital.
+  if (scoped.length === 0 && departments.length > 0) {
+    throw new MedaxisError(
+      ErrorCode.validation,
+      'departments_not_applicable',
+      `The ${wanted.join(', ')} role sees every department (config/roles.json): departments ` +
+        'cannot narrow it. Leave them out, or add a role scoped to assigned departments.',
+    );
+  }
 }
 
 async function checkDepartments(db: Db, departments: readonly string[]) {

@@ -90,6 +90,8 @@ describe('adding users', () => {
     [['wall_display'], [], 'role_not_for_people'],
     [[], [], 'role_required'],
     [['charge_nurse'], [], 'departments_required'],
+    // Reported: a bed manager "in MED1" was stored so, and saw the whole hospital.
+    [['bed_manager'], ['MED'], 'departments_not_applicable'],
     [['charge_nurse'], ['NOPE'], 'unknown_department'],
   ])('refuses roles %j with departments %j (%s), writing nothing', async (wanted, depts, why) => {
     const before = await userCount();
