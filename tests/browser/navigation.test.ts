@@ -151,6 +151,10 @@ describe('times on the working pages', () => {
   it("are in the hospital's zone, named, once a board has given it", async () => {
     const { page } = await signInAs('bed_manager', '/board');
     await page.locator('[data-connection="live"]').waitFor({ timeout: 15_000 });
+    // The board's clock names its zone too (the browser here runs in Tokyo, the site in UTC).
+    const clockZone = page.locator('[data-clock-zone]');
+    expect(await clockZone.getAttribute('data-clock-zone')).toBe('UTC');
+    expect(await clockZone.textContent()).toBe('UTC');
     await page.goto(`${stack.baseUrl}/interfaces`);
     const row = page.locator(`[data-message-id="${messageId}"]`);
     await row.waitFor({ timeout: 15_000 });
