@@ -234,11 +234,15 @@ describe('npm start access', () => {
     }
   });
 
-  it('revokes board links of earlier starts, audited, not displays an admin issued', async () => {
+  it('revokes unused board links of earlier starts, audited, not screens or admins', async () => {
     // Fault: every npm start issued a 30-day board link and left the earlier ones active.
     const fresh = await createTestDatabase('cli_rotate');
     const tokenOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
+    const check = (token: string) => validateDeviceToken(fresh.db, token, new Date());
     try {
+      // A screen was set up with the first start's link: a restart must not take it away.
+      const onScreen = await issueLauncherAccess(fresh.db, 'http://localhost:4000');
+      expect(await check(tokenOf(onScreen.boardUrl))).toMatchObject({ ok: true });
       const first = await issueLauncherAccess(fresh.db, 'http://localhost:4000');
       const adminId = (
         await fresh.db.query<{ id: string }>(`SELECT id FROM app_user WHERE username = 'admin'`)
@@ -253,7 +257,7 @@ describe('npm start access', () => {
       const second = await issueLauncherAccess(fresh.db, 'http://localhost:4000');
       const third = await issueLauncherAccess(fresh.db, 'http://localhost:4000');
 
-      const check = (token: string) => validateDeviceToken(fresh.db, token, new Date());
+      expect(await check(tokenOf(onScreen.boardUrl))).toMatchObject({ ok: true });
       expect(await check(tokenOf(first.boardUrl))).toMatchObject({ ok: false, reason: 'revoked' });
       expect(await check(tokenOf(second.boardUrl))).toMatchObject({ ok: false, reason: 'revoked' });
       expect(await check(tokenOf(third.boardUrl))).toMatchObject({ ok: true });

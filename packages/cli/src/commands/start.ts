@@ -120,11 +120,11 @@ const launcherActor = { kind: 'system' as const, id: 'npm start' };
 
 /**
  * The first admin and a fresh board link, as ensureDemoAccess makes them, after revoking the
- * links earlier starts issued and that are still active: each start prints a new link (only
- * the token's hash is kept, so an old one cannot be shown again), and the old ones would
- * otherwise stay valid for their 30 days. Displays an admin issued are left alone. Each
- * revocation goes through revokeDevice and the audit hook, as a Revoke on /admin/devices.
- * A second launcher on the same database thus ends the first one's link.
+ * links earlier starts issued that no screen ever used: each start prints a new link (only
+ * the token's hash is kept, so an old one cannot be shown again), and the unused ones would
+ * otherwise stay valid for their 30 days. A link a screen was set up with is left alone: a
+ * wall display must survive the launcher's restart. Displays an admin issued are left alone.
+ * Each revocation goes through revokeDevice and the audit hook, as a Revoke on /admin/devices.
  */
 export async function issueLauncherAccess(db: Db, origin: string): Promise<DemoAccess> {
   const now = new Date();
@@ -133,6 +133,7 @@ export async function issueLauncherAccess(db: Db, origin: string): Promise<DemoA
       device.label === launcherDisplay.label &&
       device.issuedBy === launcherDisplay.issuedBy &&
       device.revokedAt === null &&
+      device.lastSeenAt === null &&
       device.expiresAt > now,
   );
   for (const device of earlier) {
