@@ -298,7 +298,7 @@ describe('HL7 ADT scenarios over MLLP', () => {
 
   // Reported: after a pre-admission (A05), a discharge that overtook its admission was
   // acknowledged as a no-op, and the late A01 then left the patient in the bed for good.
-  it('keeps a discharge of a pre-admitted visit not yet in a bed, to apply after its A01', async () => {
+  it('keeps a discharge of a pre-admitted visit in no bed, to apply after its A01', async () => {
     const visit = { mrn: 'M-810', visit: 'V-810' };
     expect(await send({ ...visit, event: 'A05', at: minute(60), bed: 'OBS-01-B' })).toBe('AA');
     expect(await send({ ...visit, event: 'A03', at: minute(70), bed: 'OBS-01-B' })).toBe(

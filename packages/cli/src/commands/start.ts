@@ -11,7 +11,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { openDatabase, repoRoot } from '../context.ts';
 import type { HostMessage } from '../embedded-host.ts';
 import { loadHospitalConfig, type HospitalConfig } from '../hospital-config.ts';
-import { ensureDemoAccess, type DemoAccess } from '../demo/access.ts';
+import { ensureDemoAccess, launcherDisplay, type DemoAccess } from '../demo/access.ts';
 import { ensureDemoHospital } from './seed.ts';
 import { startSimulator } from './simulate.ts';
 
@@ -114,8 +114,6 @@ async function start(options: StartOptions): Promise<number> {
 
 // ---- the launcher's board link -------------------------------------------------------------
 
-/** The label and issuer (none: MedAxis itself) of the display link demo/access.ts issues. */
-const launcherDisplay = { label: 'Hospital board (npm start)', issuedBy: null } as const;
 const launcherActor = { kind: 'system' as const, id: 'npm start' };
 
 /**

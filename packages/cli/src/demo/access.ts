@@ -25,6 +25,12 @@ const boardTokenDays = 30;
 const actor = { kind: 'system' as const, id: 'npm start' };
 
 /**
+ * The display link `npm start` issues: its label, and no issuer (MedAxis itself, not a user).
+ * `npm start` finds the links earlier starts issued by these (commands/start.ts).
+ */
+export const launcherDisplay = { label: 'Hospital board (npm start)', issuedBy: null } as const;
+
+/**
  * What `npm start` needs to be usable at once: on the first start (no user yet) an admin with a
  * random password, printed once; on every start a device token for the hospital's board, so
  * the printed board URL opens the board without signing in, as the README promises.
@@ -55,9 +61,8 @@ export async function ensureDemoAccess(db: Db, origin: string): Promise<DemoAcce
   const { token, device } = await issueDeviceToken(
     db,
     {
-      label: 'Hospital board (npm start)',
+      ...launcherDisplay,
       board: null,
-      issuedBy: null,
       expiresInDays: boardTokenDays,
     },
     new Date(),
