@@ -36,6 +36,12 @@ const schema = z.object({
     .string()
     .regex(/^([a-z_][a-z0-9_]*)?$/, 'DATABASE_ROLE must be a plain role name')
     .default('medaxis_app'),
+  /**
+   * `off` behind a pooler that shares sessions between clients (PgBouncer in transaction
+   * mode): the hot paths' statements are then sent as plain text instead of being prepared
+   * once per connection (packages/db `prepared`), which such a pooler cannot keep.
+   */
+  DATABASE_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   /** `stdout` or a file: a JSON-lines copy of every audit row for a SIEM; unset for none. */
   AUDIT_MIRROR: z.string().optional(),
   /** Folder holding roles.json and the other policy files; the repository's config/ by default. */

@@ -15,7 +15,11 @@ const log = createLogger(env.LOG_LEVEL);
 const configDir =
   env.MEDAXIS_CONFIG_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '../../../config');
 const { roles, policies } = loadPolicyFiles(configDir);
-const db = createDb(env.DATABASE_URL, { max: 20, role: env.DATABASE_ROLE || undefined });
+const db = createDb(env.DATABASE_URL, {
+  max: 20,
+  role: env.DATABASE_ROLE || undefined,
+  preparedStatements: env.DATABASE_PREPARED_STATEMENTS === 'on',
+});
 const audit = auditWriterFor(db, {
   mirror: env.AUDIT_MIRROR ? createMirror(env.AUDIT_MIRROR) : undefined,
 });

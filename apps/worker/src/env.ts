@@ -17,6 +17,8 @@ export interface WorkerEnv {
    * empty keeps the login's role. Audit compaction and retention use the login's role.
    */
   DATABASE_ROLE: string;
+  /** `off` behind a pooler that shares sessions (as the server's, apps/server/src/env.ts). */
+  DATABASE_PREPARED_STATEMENTS: 'on' | 'off';
 }
 
 const defaultHospitalConfig = fileURLToPath(
@@ -41,6 +43,11 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
     problems.push('DATABASE_ROLE: must be a role name (lowercase letters, digits, _)');
   }
 
+  const prepared = env.DATABASE_PREPARED_STATEMENTS || 'on';
+  if (prepared !== 'on' && prepared !== 'off') {
+    problems.push('DATABASE_PREPARED_STATEMENTS: must be on or off');
+  }
+
   if (problems.length > 0) throw new Error(`invalid worker environment: ${problems.join('; ')}`);
   return {
     DATABASE_URL: databaseUrl,
@@ -49,6 +56,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
     AUDIT_CONFIG: env.AUDIT_CONFIG ?? defaultAuditConfig,
     AUDIT_MIRROR: env.AUDIT_MIRROR || undefined,
     DATABASE_ROLE: env.DATABASE_ROLE ?? 'medaxis_app',
+    DATABASE_PREPARED_STATEMENTS: prepared as WorkerEnv['DATABASE_PREPARED_STATEMENTS'],
   };
 }
 

@@ -11,9 +11,10 @@ import { registerJobs } from './worker.ts';
 const env = readEnv();
 const log = createLogger(env.LOG_LEVEL);
 const timeZone = readHospitalTimeZone(env.HOSPITAL_CONFIG);
-const db = createDb(env.DATABASE_URL, { max: 4, role: env.DATABASE_ROLE });
+const preparedStatements = env.DATABASE_PREPARED_STATEMENTS === 'on';
+const db = createDb(env.DATABASE_URL, { max: 4, role: env.DATABASE_ROLE, preparedStatements });
 // Audit compaction and retention delete rows, which the application role may not.
-const maintenanceDb = createDb(env.DATABASE_URL, { max: 1 });
+const maintenanceDb = createDb(env.DATABASE_URL, { max: 1, preparedStatements });
 const auditConfig = loadAuditConfig(env.AUDIT_CONFIG);
 const auditMirror = env.AUDIT_MIRROR ? createMirror(env.AUDIT_MIRROR) : undefined;
 const boss = new PgBoss({ connectionString: env.DATABASE_URL });

@@ -1,4 +1,4 @@
-import { inlineParams, queryStatements, type Db, type Tx } from '@medaxis/db';
+import { bind, prepared, queryStatements, type Db, type Tx } from '@medaxis/db';
 
 import { canonicalRow, chainHash, type AuditRecord } from './canonical.ts';
 import { normalizeEvent, sortedUnique, type AuditEvent, type PendingRecord } from './event.ts';
@@ -122,10 +122,8 @@ export class AuditWriter {
       const encounterIds = [...new Set(batch.flatMap((pending) => pending.encounterIds))];
       const [, head, patients] = await queryStatements(client, [
         'BEGIN',
-        lockHeadStatement,
-        ...(encounterIds.length > 0
-          ? [inlineParams(encounterPatientsStatement, [encounterIds])]
-          : []),
+        bind(lockHead, []),
+        ...(encounterIds.length > 0 ? [bind(readEncounterPatients, [encounterIds])] : []),
       ]);
       const records = withEncounterPatients(batch, patients?.rows ?? []);
       const rows = await appendAfterHead(client, head!.rows[0], records);
@@ -142,9 +140,11 @@ export class AuditWriter {
   }
 }
 
-const encounterPatientsStatement = `
-  SELECT id::text AS id, patient_id::text AS "patientId"
-    FROM encounter WHERE id = ANY($1::uuid[])`;
+const readEncounterPatients = prepared(
+  'audit_read_encounter_patients',
+  `SELECT id::text AS id, patient_id::text AS "patientId"
+     FROM encounter WHERE id = ANY($1::uuid[])`,
+);
 
 /** Adds the patients of the encounters events named (read for the whole batch at once). */
 function withEncounterPatients(
@@ -177,6 +177,8 @@ export async function appendRecords(
 const lockHeadStatement = `
   SELECT last_id::text AS "lastId", last_hash AS "lastHash"
     FROM audit_head WHERE id = 1 FOR UPDATE`;
+
+const lockHead = prepared('audit_lock_head', lockHeadStatement);
 
 /** appendRecords once the head is locked and read; the rows and the head's move: one trip. */
 async function appendAfterHead(

@@ -1,7 +1,7 @@
 import type { BedStatus } from '@medaxis/domain';
 
 import { departmentOrderBy } from './catalog.ts';
-import { inlineParams, type Queryable } from './pool.ts';
+import { bind, prepared, type BoundStatement, type Queryable } from './pool.ts';
 
 /**
  * What a board shows of one bed: minimal by design (DESIGN.md "Live board path" 4). No patient
@@ -49,10 +49,12 @@ export async function loadBoardBeds(db: Queryable, bedIds: readonly number[]) {
   return rows;
 }
 
-/** loadBoardBeds as plain text, to run after other statements in one round trip. */
-export function boardBedsStatement(bedIds: readonly number[]): string {
-  return inlineParams(boardBedsById, [bedIds]);
+/** loadBoardBeds as a statement, to run after other statements in one round trip. */
+export function boardBedsStatement(bedIds: readonly number[]): BoundStatement {
+  return bind(readBoardBeds, [bedIds]);
 }
+
+const readBoardBeds = prepared('board_read_beds', boardBedsById);
 
 /** Every bed of the site, or of one department, in display order. */
 export async function loadBoardBedsByDepartment(db: Queryable, departmentCode?: string) {

@@ -1,4 +1,4 @@
-import { inlineParams, type Queryable } from './pool.ts';
+import { bind, prepared, type BoundStatement, type Queryable } from './pool.ts';
 
 /** The kinds of department the database's `department_kind` enum accepts. */
 export const departmentKinds = [
@@ -227,9 +227,9 @@ export async function ensureEncounter(db: Queryable, encounter: EncounterInput):
   return rows[0]!.id;
 }
 
-/** ensureEncounter as plain text, to run before other statements in one round trip. */
-export function ensureEncounterStatement(encounter: EncounterInput): string {
-  return inlineParams(ensureEncounterSql, ensureEncounterParams(encounter));
+/** ensureEncounter as a statement, to run before other statements in one round trip. */
+export function ensureEncounterStatement(encounter: EncounterInput): BoundStatement {
+  return bind(ensureEncounterPrepared, ensureEncounterParams(encounter));
 }
 
 const ensureEncounterSql = `
@@ -243,6 +243,8 @@ const ensureEncounterSql = `
   UNION ALL SELECT id FROM encounter
     WHERE source_system = $6 AND source_ref = $7 AND $7 IS NOT NULL
   LIMIT 1`;
+
+const ensureEncounterPrepared = prepared('catalog_ensure_encounter', ensureEncounterSql);
 
 function ensureEncounterParams(encounter: EncounterInput) {
   return [

@@ -16,7 +16,15 @@ import type { QueryResult } from 'pg';
 
 import { boardBedsStatement, type BoardBedRow } from './board.ts';
 import { appendEvent, type EventInput } from './events.ts';
-import { inlineParams, queryStatements, withTransaction, type Db, type Tx } from './pool.ts';
+import {
+  bind,
+  prepared,
+  queryStatements,
+  withTransaction,
+  type Db,
+  type Statement,
+  type Tx,
+} from './pool.ts';
 
 export interface CommandContext {
   /** Where the command came from: ui, api, hl7, fhir, import:mimic, replay, simulator... */
@@ -211,46 +219,12 @@ async function loadWorld(
     }
   }
   const commandBeds = 'bedId' in command ? [command.bedId] : [];
-  // The beds as a statement computes them once the encounters are locked; the history's
-  // statement repeats it, and sees the same stays (only a holder of those locks moves them).
-  const touchedBedIds = `(ARRAY(SELECT unnest($2::int[]) UNION
-      SELECT s.bed_id FROM unnest($1::uuid[]) AS e(id)
-        CROSS JOIN LATERAL (SELECT bed_id FROM bed_stay
-                             WHERE encounter_id = e.id AND NOT cancelled
-                             ORDER BY start_at DESC, bed_stay.id DESC LIMIT 2) s))`;
 
   const [lockedEncounters, stays, lockedBeds, previous] = (await queryStatements(tx, [
-    inlineParams(
-      `SELECT id, status::text AS status, admitted_at AS "admittedAt",
-              discharged_at AS "dischargedAt"
-         FROM encounter WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-      [encounterIds],
-    ),
-    inlineParams(
-      `SELECT id::text AS id, encounter_id AS "encounterId", bed_id AS "bedId",
-              start_at AS "startAt", end_at AS "endAt", end_reason AS "endReason"
-         FROM bed_stay
-        WHERE encounter_id = ANY($1::uuid[]) AND NOT cancelled
-        ORDER BY start_at, bed_stay.id`,
-      [encounterIds],
-    ),
-    inlineParams(
-      `SELECT b.id, b.status::text AS status, b.status_since AS since,
-              b.status_reason AS reason, b.encounter_id AS "encounterId", b.isolation,
-              r.department_id AS "departmentId"
-         FROM bed b JOIN room r ON r.id = b.room_id
-        WHERE b.id = ANY${touchedBedIds} ORDER BY b.id FOR UPDATE OF b`,
-      [encounterIds, commandBeds],
-    ),
-    // The interval before the current one is all a cancel needs to restore.
-    inlineParams(
-      `SELECT DISTINCT ON (bed_id) bed_id AS "bedId", status::text AS status,
-              start_at AS since, reason, encounter_id AS "encounterId"
-         FROM bed_status_history
-        WHERE bed_id = ANY${touchedBedIds} AND end_at IS NOT NULL
-        ORDER BY bed_id, start_at DESC, id DESC`,
-      [encounterIds, commandBeds],
-    ),
+    bind(lockEncounters, [encounterIds]),
+    bind(readStays, [encounterIds]),
+    bind(lockBeds, [encounterIds, commandBeds]),
+    bind(readBedsPreviousStatus, [encounterIds, commandBeds]),
   ])) as [
     QueryResult<Omit<EncounterState, 'stays'>>,
     QueryResult<StayState & { id: string }>,
@@ -287,6 +261,53 @@ async function loadWorld(
   return { world: { beds, encounters }, departmentOfBed };
 }
 
+/**
+ * The beds a command touches, as a statement computes them once the encounters ($1) are
+ * locked: the command's own ($2) and those of each encounter's last two stays, which cover
+ * every bed a transfer, discharge or cancel can touch. The history's statement repeats it,
+ * and sees the same stays (only a holder of those locks moves them).
+ */
+const touchedBedIds = `(ARRAY(SELECT unnest($2::int[]) UNION
+    SELECT s.bed_id FROM unnest($1::uuid[]) AS e(id)
+      CROSS JOIN LATERAL (SELECT bed_id FROM bed_stay
+                           WHERE encounter_id = e.id AND NOT cancelled
+                           ORDER BY start_at DESC, bed_stay.id DESC LIMIT 2) s))`;
+
+const lockEncounters = prepared(
+  'command_lock_encounters',
+  `SELECT id, status::text AS status, admitted_at AS "admittedAt",
+          discharged_at AS "dischargedAt"
+     FROM encounter WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+);
+
+const readStays = prepared(
+  'command_read_stays',
+  `SELECT id::text AS id, encounter_id AS "encounterId", bed_id AS "bedId",
+          start_at AS "startAt", end_at AS "endAt", end_reason AS "endReason"
+     FROM bed_stay
+    WHERE encounter_id = ANY($1::uuid[]) AND NOT cancelled
+    ORDER BY start_at, bed_stay.id`,
+);
+
+const lockBeds = prepared(
+  'command_lock_beds',
+  `SELECT b.id, b.status::text AS status, b.status_since AS since,
+          b.status_reason AS reason, b.encounter_id AS "encounterId", b.isolation,
+          r.department_id AS "departmentId"
+     FROM bed b JOIN room r ON r.id = b.room_id
+    WHERE b.id = ANY${touchedBedIds} ORDER BY b.id FOR UPDATE OF b`,
+);
+
+/** The interval before each bed's current one: all a cancel needs to restore. */
+const readBedsPreviousStatus = prepared(
+  'command_read_beds_previous_status',
+  `SELECT DISTINCT ON (bed_id) bed_id AS "bedId", status::text AS status,
+          start_at AS since, reason, encounter_id AS "encounterId"
+     FROM bed_status_history
+    WHERE bed_id = ANY${touchedBedIds} AND end_at IS NOT NULL
+    ORDER BY bed_id, start_at DESC, id DESC`,
+);
+
 // ---- write -----------------------------------------------------------------------------------
 
 /**
@@ -299,75 +320,48 @@ async function writeChanges(
   changes: readonly Change[],
   bedIds: readonly number[],
 ): Promise<BoardBedRow[]> {
-  const statements: string[] = [];
+  const statements: Statement[] = [];
   const restores: { bedId: number; statement: number }[] = [];
   for (const change of changes) {
     switch (change.kind) {
       case 'open-stay':
-        statements.push(
-          inlineParams(
-            `INSERT INTO bed_stay (encounter_id, bed_id, start_at) VALUES ($1, $2, $3)`,
-            [change.encounterId, change.bedId, change.at],
-          ),
-        );
+        statements.push(bind(openStay, [change.encounterId, change.bedId, change.at]));
         break;
       case 'close-stay':
-        statements.push(
-          inlineParams(`UPDATE bed_stay SET end_at = $2, end_reason = $3 WHERE id = $1`, [
-            change.stayId,
-            change.at,
-            change.reason,
-          ]),
-        );
+        statements.push(bind(closeStay, [change.stayId, change.at, change.reason]));
         break;
       case 'reopen-stay':
-        statements.push(
-          inlineParams(`UPDATE bed_stay SET end_at = NULL, end_reason = NULL WHERE id = $1`, [
-            change.stayId,
-          ]),
-        );
+        statements.push(bind(reopenStay, [change.stayId]));
         break;
       case 'cancel-stay':
-        statements.push(
-          inlineParams(`UPDATE bed_stay SET cancelled = true WHERE id = $1`, [change.stayId]),
-        );
+        statements.push(bind(cancelStay, [change.stayId]));
         break;
       case 'set-bed-status':
         statements.push(
-          inlineParams(
-            `WITH closed AS (
-               UPDATE bed_status_history SET end_at = $4
-                WHERE bed_id = $1 AND end_at IS NULL),
-             opened AS (
-               INSERT INTO bed_status_history (bed_id, status, reason, encounter_id, start_at)
-               VALUES ($1, $2::bed_status, $3, $5, $4))
-             UPDATE bed SET status = $2::bed_status, status_reason = $3, status_since = $4,
-                            encounter_id = $5
-              WHERE id = $1`,
-            [change.bedId, change.status, change.reason, change.at, change.encounterId],
-          ),
-        );
-        break;
-      case 'restore-bed-status':
-        statements.push(...restoreBedStatus(change.bedId));
-        restores.push({ bedId: change.bedId, statement: statements.length - 2 });
-        break;
-      case 'set-isolation':
-        statements.push(
-          inlineParams(`UPDATE bed SET isolation = $2 WHERE id = $1`, [
+          bind(setBedStatus, [
             change.bedId,
-            change.isolation,
+            change.status,
+            change.reason,
+            change.at,
+            change.encounterId,
           ]),
         );
         break;
+      case 'restore-bed-status':
+        statements.push(...restoreBedStatus.map((statement) => bind(statement, [change.bedId])));
+        restores.push({ bedId: change.bedId, statement: statements.length - 2 });
+        break;
+      case 'set-isolation':
+        statements.push(bind(setIsolation, [change.bedId, change.isolation]));
+        break;
       case 'update-encounter':
         statements.push(
-          inlineParams(
-            `UPDATE encounter SET status = $2::encounter_status, admitted_at = $3,
-                                  discharged_at = $4
-              WHERE id = $1`,
-            [change.encounterId, change.status, change.admittedAt, change.dischargedAt],
-          ),
+          bind(updateEncounter, [
+            change.encounterId,
+            change.status,
+            change.admittedAt,
+            change.dischargedAt,
+          ]),
         );
         break;
     }
@@ -383,31 +377,76 @@ async function writeChanges(
   return bedIds.length > 0 ? (results.at(-1)!.rows as BoardBedRow[]) : [];
 }
 
+const openStay = prepared(
+  'command_open_stay',
+  `INSERT INTO bed_stay (encounter_id, bed_id, start_at) VALUES ($1, $2, $3)`,
+);
+
+const closeStay = prepared(
+  'command_close_stay',
+  `UPDATE bed_stay SET end_at = $2, end_reason = $3 WHERE id = $1`,
+);
+
+const reopenStay = prepared(
+  'command_reopen_stay',
+  `UPDATE bed_stay SET end_at = NULL, end_reason = NULL WHERE id = $1`,
+);
+
+const cancelStay = prepared(
+  'command_cancel_stay',
+  `UPDATE bed_stay SET cancelled = true WHERE id = $1`,
+);
+
+const setBedStatus = prepared(
+  'command_set_bed_status',
+  `WITH closed AS (
+     UPDATE bed_status_history SET end_at = $4
+      WHERE bed_id = $1 AND end_at IS NULL),
+   opened AS (
+     INSERT INTO bed_status_history (bed_id, status, reason, encounter_id, start_at)
+     VALUES ($1, $2::bed_status, $3, $5, $4))
+   UPDATE bed SET status = $2::bed_status, status_reason = $3, status_since = $4,
+                  encounter_id = $5
+    WHERE id = $1`,
+);
+
+const setIsolation = prepared(
+  'command_set_isolation',
+  `UPDATE bed SET isolation = $2 WHERE id = $1`,
+);
+
+const updateEncounter = prepared(
+  'command_update_encounter',
+  `UPDATE encounter SET status = $2::encounter_status, admitted_at = $3, discharged_at = $4
+    WHERE id = $1`,
+);
+
 /**
  * A cancel undoes a status change as if it never happened: the current interval is deleted
  * and the one before it is current again. The event log still records both the change and
- * its cancel, so nothing is lost for audit. Three statements, each seeing the one before;
- * the second must reopen exactly one interval (the caller checks).
+ * its cancel, so nothing is lost for audit. Three statements (each on the bed, $1), each
+ * seeing the one before; the second must reopen exactly one interval (the caller checks).
  */
-function restoreBedStatus(bedId: number): string[] {
-  return [
-    inlineParams(`DELETE FROM bed_status_history WHERE bed_id = $1 AND end_at IS NULL`, [bedId]),
-    inlineParams(
-      `UPDATE bed_status_history SET end_at = NULL
-        WHERE id = (SELECT id FROM bed_status_history WHERE bed_id = $1
-                     ORDER BY start_at DESC, id DESC LIMIT 1)`,
-      [bedId],
-    ),
-    inlineParams(
-      `UPDATE bed b
-          SET status = h.status, status_reason = h.reason, status_since = h.start_at,
-              encounter_id = h.encounter_id
-         FROM bed_status_history h
-        WHERE b.id = $1 AND h.bed_id = $1 AND h.end_at IS NULL`,
-      [bedId],
-    ),
-  ];
-}
+const restoreBedStatus = [
+  prepared(
+    'command_restore_bed_status_delete',
+    `DELETE FROM bed_status_history WHERE bed_id = $1 AND end_at IS NULL`,
+  ),
+  prepared(
+    'command_restore_bed_status_reopen',
+    `UPDATE bed_status_history SET end_at = NULL
+      WHERE id = (SELECT id FROM bed_status_history WHERE bed_id = $1
+                   ORDER BY start_at DESC, id DESC LIMIT 1)`,
+  ),
+  prepared(
+    'command_restore_bed_status_set',
+    `UPDATE bed b
+        SET status = h.status, status_reason = h.reason, status_since = h.start_at,
+            encounter_id = h.encounter_id
+       FROM bed_status_history h
+      WHERE b.id = $1 AND h.bed_id = $1 AND h.end_at IS NULL`,
+  ),
+];
 
 function translateConstraintError(error: unknown): never {
   const pgError = error as { code?: string; constraint?: string };

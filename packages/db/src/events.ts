@@ -1,4 +1,4 @@
-import { inlineParams, type Queryable, type Tx } from './pool.ts';
+import { bind, prepared, type BoundStatement, type Queryable, type Tx } from './pool.ts';
 
 export const eventChannel = 'medaxis_events';
 
@@ -68,7 +68,7 @@ export async function appendEvent(tx: Tx, event: EventInput): Promise<string> {
  * it delivered, so one is enough). Returns one row, `ids`: the new ids in order. As with
  * appendEvent, run it last: the counter row stays locked until commit.
  */
-export function appendEventsStatement(events: readonly EventInput[]): string {
+export function appendEventsStatement(events: readonly EventInput[]): BoundStatement {
   const rows = events.map((event) => ({
     type: event.type,
     occurredAt: event.occurredAt.toISOString(),
@@ -78,23 +78,25 @@ export function appendEventsStatement(events: readonly EventInput[]): string {
     encounterId: event.encounterId,
     payload: event.payload,
   }));
-  return inlineParams(
-    `WITH next AS (
-       UPDATE event_counter SET last_id = last_id + $2 WHERE id = 1 RETURNING last_id),
-     inserted AS (
-       INSERT INTO event (id, type, occurred_at, source, department_id, bed_id, encounter_id,
-                          payload)
-       SELECT next.last_id - $2 + e.ordinality, e.value->>'type',
-              (e.value->>'occurredAt')::timestamptz, e.value->>'source',
-              (e.value->>'departmentId')::int, (e.value->>'bedId')::int,
-              (e.value->>'encounterId')::uuid, e.value->'payload'
-         FROM next, jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, ordinality)
-       RETURNING id)
-     SELECT array_agg(id::text ORDER BY id) AS ids, pg_notify($3, max(id)::text)
-       FROM inserted`,
-    [JSON.stringify(rows), events.length, eventChannel],
-  );
+  return bind(appendEvents, [JSON.stringify(rows), events.length, eventChannel]);
 }
+
+const appendEvents = prepared(
+  'events_append',
+  `WITH next AS (
+     UPDATE event_counter SET last_id = last_id + $2::int WHERE id = 1 RETURNING last_id),
+   inserted AS (
+     INSERT INTO event (id, type, occurred_at, source, department_id, bed_id, encounter_id,
+                        payload)
+     SELECT next.last_id - $2::int + e.ordinality, e.value->>'type',
+            (e.value->>'occurredAt')::timestamptz, e.value->>'source',
+            (e.value->>'departmentId')::int, (e.value->>'bedId')::int,
+            (e.value->>'encounterId')::uuid, e.value->'payload'
+       FROM next, jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, ordinality)
+     RETURNING id)
+   SELECT array_agg(id::text ORDER BY id) AS ids, pg_notify($3::text, max(id)::text)
+     FROM inserted`,
+);
 
 const eventSelect = `
   SELECT id::text AS id, type,

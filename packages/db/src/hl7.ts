@@ -1,6 +1,14 @@
 import { ensureEncounterStatement, type EncounterInput } from './catalog.ts';
 import { resolvePatientIdentifier } from './patient-records.ts';
-import { inlineParams, queryStatements, type Queryable, type Tx } from './pool.ts';
+import {
+  bind,
+  prepared,
+  queryStatements,
+  type BoundStatement,
+  type Queryable,
+  type Statement,
+  type Tx,
+} from './pool.ts';
 
 // Repositories for the HL7 v2 feed (packages/interop/src/hl7, docs/hl7.md).
 
@@ -124,34 +132,36 @@ export interface Hl7OutcomeRow {
  * to send with COMMIT: a batch's outcomes travel with its commit instead of costing round
  * trips of their own.
  */
-export function hl7OutcomesStatement(rows: readonly Hl7OutcomeRow[]): string {
+export function hl7OutcomesStatement(rows: readonly Hl7OutcomeRow[]): BoundStatement {
   const params = rows.map(({ id, outcome }) => outcomeParams(id, outcome));
   const column = (index: number) => params.map((row) => row[index] ?? null);
-  return inlineParams(
-    `UPDATE hl7_message m
-        SET status = v.status, ack_code = v.ack_code, control_id = v.control_id,
-            message_type = v.message_type, event_type = v.event_type,
-            event_type_rule = v.event_type_rule, event_time = v.event_time,
-            sending_facility = v.sending_facility, error_code = v.error_code,
-            error_reason = v.error_reason, error_message = v.error_message, note = v.note,
-            z_segments = v.z_segments,
-            applied_event_id = CASE WHEN v.events_after IS NULL THEN v.applied_event_id
-              ELSE (SELECT last_id FROM event_counter WHERE id = 1) - v.events_after END,
-            duplicate_of = v.duplicate_of, attempts = m.attempts + 1, processed_at = now()
-       FROM unnest($1::bigint[], $2::hl7_message_status[], $3::text[], $4::text[], $5::text[],
-                   $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[],
-                   $11::text[], $12::text[], $13::text[], $14::jsonb[], $15::bigint[],
-                   $16::bigint[], $17::int[])
-         AS v(id, status, ack_code, control_id, message_type, event_type, event_type_rule,
-              event_time, sending_facility, error_code, error_reason, error_message, note,
-              z_segments, applied_event_id, duplicate_of, events_after)
-      WHERE m.id = v.id`,
-    [
-      ...Array.from({ length: 16 }, (_, index) => column(index)),
-      rows.map((row) => row.eventsAfter ?? null),
-    ],
-  );
+  return bind(recordOutcomes, [
+    ...Array.from({ length: 16 }, (_, index) => column(index)),
+    rows.map((row) => row.eventsAfter ?? null),
+  ]);
 }
+
+const recordOutcomes = prepared(
+  'hl7_record_outcomes',
+  `UPDATE hl7_message m
+      SET status = v.status, ack_code = v.ack_code, control_id = v.control_id,
+          message_type = v.message_type, event_type = v.event_type,
+          event_type_rule = v.event_type_rule, event_time = v.event_time,
+          sending_facility = v.sending_facility, error_code = v.error_code,
+          error_reason = v.error_reason, error_message = v.error_message, note = v.note,
+          z_segments = v.z_segments,
+          applied_event_id = CASE WHEN v.events_after IS NULL THEN v.applied_event_id
+            ELSE (SELECT last_id FROM event_counter WHERE id = 1) - v.events_after END,
+          duplicate_of = v.duplicate_of, attempts = m.attempts + 1, processed_at = now()
+     FROM unnest($1::bigint[], $2::hl7_message_status[], $3::text[], $4::text[], $5::text[],
+                 $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[],
+                 $11::text[], $12::text[], $13::text[], $14::jsonb[], $15::bigint[],
+                 $16::bigint[], $17::int[])
+       AS v(id, status, ack_code, control_id, message_type, event_type, event_type_rule,
+            event_time, sending_facility, error_code, error_reason, error_message, note,
+            z_segments, applied_event_id, duplicate_of, events_after)
+    WHERE m.id = v.id`,
+);
 
 /**
  * The statements that open a message's processing (run with BEGIN, `withTransaction`'s
@@ -162,21 +172,22 @@ export function hl7OutcomesStatement(rows: readonly Hl7OutcomeRow[]): string {
  * sees only what committed before it began, and the copy may commit while the first waits
  * for the hash lock. Read the answers with `readHl7Claim`.
  */
-export function claimHl7MessageStatements(id: string, payloadHash: string): string[] {
-  return [
-    inlineParams(
-      `SELECT status::text AS status, pg_advisory_xact_lock(hashtextextended($2, 7))
-         FROM hl7_message WHERE id = $1::bigint FOR UPDATE`,
-      [id, payloadHash],
-    ),
-    inlineParams(
-      `SELECT id::text AS id FROM hl7_message
-        WHERE payload_hash = $2 AND status = 'applied' AND id <> $1::bigint
-        ORDER BY hl7_message.id LIMIT 1`,
-      [id, payloadHash],
-    ),
-  ];
+export function claimHl7MessageStatements(id: string, payloadHash: string): BoundStatement[] {
+  return [bind(lockMessage, [id, payloadHash]), bind(findAppliedCopy, [id, payloadHash])];
 }
+
+const lockMessage = prepared(
+  'hl7_lock_message',
+  `SELECT status::text AS status, pg_advisory_xact_lock(hashtextextended($2::text, 7))
+     FROM hl7_message WHERE id = $1::bigint FOR UPDATE`,
+);
+
+const findAppliedCopy = prepared(
+  'hl7_find_applied_copy',
+  `SELECT id::text AS id FROM hl7_message
+    WHERE payload_hash = $2 AND status = 'applied' AND id <> $1::bigint
+    ORDER BY hl7_message.id LIMIT 1`,
+);
 
 /** The message's status when it was locked, and the applied message it repeats, if any. */
 export function readHl7Claim(results: readonly { rows: unknown[] }[]) {
@@ -444,27 +455,31 @@ export interface FeedEncounterState {
  * statement itself would miss what the transaction it waited for wrote, such as a transfer of
  * this visit on another connection.
  */
-function encounterStateStatements(visit: { sourceSystem: string; sourceRef: string }) {
-  const where = {
-    sql: 'e.source_system = $1 AND e.source_ref = $2',
-    params: [visit.sourceSystem, clean(visit.sourceRef)],
-  };
-  return [
-    inlineParams(`SELECT e.id FROM encounter e WHERE ${where.sql} FOR UPDATE`, where.params),
-    inlineParams(
-      `SELECT e.id, e.status::text AS status, e.class::text AS class,
-              e.patient_id AS "patientId", e.department_id AS "departmentId",
-              e.expected_discharge_at AS "expectedDischargeAt",
-              (SELECT s.bed_id FROM bed_stay s
-                WHERE s.encounter_id = e.id AND NOT s.cancelled AND s.end_at IS NULL
-                LIMIT 1) AS "bedId",
-              (SELECT max(greatest(s.start_at, s.end_at)) FROM bed_stay s
-                WHERE s.encounter_id = e.id AND NOT s.cancelled) AS "lastBedChangeAt"
-         FROM encounter e WHERE ${where.sql}`,
-      where.params,
-    ),
-  ];
+function encounterStateStatements(visit: {
+  sourceSystem: string;
+  sourceRef: string;
+}): BoundStatement[] {
+  const params = [visit.sourceSystem, clean(visit.sourceRef)];
+  return [bind(lockFeedEncounter, params), bind(readFeedEncounter, params)];
 }
+
+const lockFeedEncounter = prepared(
+  'hl7_lock_encounter',
+  `SELECT e.id FROM encounter e WHERE e.source_system = $1 AND e.source_ref = $2 FOR UPDATE`,
+);
+
+const readFeedEncounter = prepared(
+  'hl7_read_encounter',
+  `SELECT e.id, e.status::text AS status, e.class::text AS class,
+          e.patient_id AS "patientId", e.department_id AS "departmentId",
+          e.expected_discharge_at AS "expectedDischargeAt",
+          (SELECT s.bed_id FROM bed_stay s
+            WHERE s.encounter_id = e.id AND NOT s.cancelled AND s.end_at IS NULL
+            LIMIT 1) AS "bedId",
+          (SELECT max(greatest(s.start_at, s.end_at)) FROM bed_stay s
+            WHERE s.encounter_id = e.id AND NOT s.cancelled) AS "lastBedChangeAt"
+     FROM encounter e WHERE e.source_system = $1 AND e.source_ref = $2`,
+);
 
 /**
  * ensureEncounter for a visit number, then the visit locked and its state read (as
@@ -545,33 +560,37 @@ export function feedContextStatements(
   patient: { authority: string; mrn: string },
   location: { departmentCode: string; bedCode: string | null } | null,
   visit?: { sourceSystem: string; sourceRef: string },
-): string[] {
+): Statement[] {
   return [
-    // The patient as resolvePatientIdentifier finds it (A40 aliases, any identifier, merged
-    // patients' survivors), in the same round trip as the location.
-    inlineParams(
-      `SELECT coalesce(
-                (SELECT patient_id FROM hl7_patient_alias WHERE authority = $1 AND mrn = $2),
-                (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identifier pi
-                   JOIN patient p ON p.id = pi.patient_id
-                  WHERE pi.system = $1 AND pi.value = $2),
-                (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identity i
-                   JOIN patient p ON p.id = i.patient_id
-                  WHERE i.authority = $1 AND i.mrn = $2))
-                AS "patientId",
-              (SELECT id FROM department WHERE code = $3) AS "departmentId",
-              (SELECT id FROM bed WHERE code = $4) AS "bedId"`,
-      [
-        patient.authority,
-        clean(patient.mrn),
-        location ? clean(location.departmentCode) : null,
-        location?.bedCode ? clean(location.bedCode) : null,
-      ],
-    ),
+    bind(findFeedPatientAndLocation, [
+      patient.authority,
+      clean(patient.mrn),
+      location ? clean(location.departmentCode) : null,
+      location?.bedCode ? clean(location.bedCode) : null,
+    ]),
     // After the lookup, as before it was one: the visit is locked after the patient is read.
     ...(visit ? encounterStateStatements(visit) : []),
   ];
 }
+
+/**
+ * The patient as resolvePatientIdentifier finds it (A40 aliases, any identifier, merged
+ * patients' survivors), in the same statement as the location.
+ */
+const findFeedPatientAndLocation = prepared(
+  'hl7_find_patient_and_location',
+  `SELECT coalesce(
+            (SELECT patient_id FROM hl7_patient_alias WHERE authority = $1 AND mrn = $2),
+            (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identifier pi
+               JOIN patient p ON p.id = pi.patient_id
+              WHERE pi.system = $1 AND pi.value = $2),
+            (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identity i
+               JOIN patient p ON p.id = i.patient_id
+              WHERE i.authority = $1 AND i.mrn = $2))
+            AS "patientId",
+          (SELECT id FROM department WHERE code = $3) AS "departmentId",
+          (SELECT id FROM bed WHERE code = $4) AS "bedId"`,
+);
 
 /** The answers to feedContextStatements (as findFeedContext returns them). */
 export function readFeedContext(results: readonly { rows: unknown[] }[]) {

@@ -16,7 +16,17 @@ export interface DbOptions {
    * or delete audit rows (prisma/migrations/…_audit).
    */
   role?: string | undefined;
+  /**
+   * Whether the pool's connections keep prepared statements (default true): the statements
+   * the hot paths run (`prepared`) are then parsed and planned once per connection instead of
+   * once per call. Turn it off behind a pooler that hands one session's statements to another
+   * connection (PgBouncer in transaction mode): they are then sent as plain text.
+   */
+  preparedStatements?: boolean | undefined;
 }
+
+/** The prepared statements each connection holds (only connections of pools that prepare). */
+const preparedOn = new WeakMap<pg.ClientBase, Set<string>>();
 
 export function createDb(connectionString: string, options: DbOptions = {}): Db {
   if (options.role && !/^[a-z_][a-z0-9_]*$/.test(options.role)) {
@@ -32,7 +42,10 @@ export function createDb(connectionString: string, options: DbOptions = {}): Db 
   // queries of a transaction, the client itself emits the error, which unheard would be an
   // uncaught exception: its next query fails instead, and the caller handles that.
   pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    if (options.preparedStatements !== false) preparedOn.set(client, new Set());
+  });
   return pool;
 }
 
@@ -103,12 +116,95 @@ export function inlineParams(sql: string, params: readonly SqlValue[]): string {
 }
 
 /**
+ * A statement a hot path runs over and over: on a connection of a pool that prepares
+ * (createDb), PostgreSQL parses and plans it once (PREPARE) and then only executes it
+ * (EXECUTE), where the same text sent with its values inlined is parsed and planned on every
+ * call, about half of what a short statement costs the database. It always runs on its
+ * generic plan (see queryStatements), so it must be one whose plan does not depend on its
+ * values: a lookup by key, not a search with optional filters. The name is the statement's on
+ * every connection; one name, one text.
+ */
+export interface PreparedStatement {
+  readonly name: string;
+  readonly sql: string;
+}
+
+const preparedTexts = new Map<string, string>();
+
+export function prepared(name: string, sql: string): PreparedStatement {
+  if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`invalid statement name: ${name}`);
+  const known = preparedTexts.get(name);
+  if (known !== undefined && known !== sql) {
+    throw new Error(`two statements are named ${name}`);
+  }
+  preparedTexts.set(name, sql);
+  return { name, sql };
+}
+
+/** A prepared statement with its values, to run in queryStatements. */
+export interface BoundStatement {
+  readonly statement: PreparedStatement;
+  readonly params: readonly SqlValue[];
+}
+
+export function bind(statement: PreparedStatement, params: readonly SqlValue[]): BoundStatement {
+  return { statement, params };
+}
+
+/** A statement for queryStatements: plain text, or a prepared statement with its values. */
+export type Statement = string | BoundStatement;
+
+/**
  * Runs statements in one round trip (the simple query protocol), in order, each with its own
  * snapshot as if sent one by one; returns one result per statement. The first that fails
  * abandons the rest and fails the call.
+ *
+ * A bound statement runs as EXECUTE on a connection that prepares, else as plain text. It is
+ * prepared first, once per connection, in a round trip of its own (PREPARE outlives a rolled
+ * back transaction, so what succeeded stays known), and executed on a plan made once and
+ * kept, which must stay right however the tables grow. So the round trip runs under two
+ * settings, the session's until they are reset at its end (a statement that fails leaves them
+ * to the rollback, which undoes them): the generic plan always (left to choose, PostgreSQL
+ * plans a statement with an array value, `id = ANY($1)`, anew on every call, costing the
+ * generic plan for ten elements against one for the value given, though both are the same
+ * index scan), and no sequential scan where an index serves (a plan made while a table was
+ * small, or had no statistics yet, would otherwise scan it whole on every call for good).
  */
-export async function queryStatements(tx: Tx, statements: readonly string[]) {
+export async function queryStatements(tx: Tx, statements: readonly Statement[]) {
   if (statements.length === 0) return [];
-  const results = (await tx.query(statements.join(';\n'))) as pg.QueryResult | pg.QueryResult[];
-  return Array.isArray(results) ? results : [results];
+  const preparedHere = preparedOn.get(tx);
+  const executes = preparedHere !== undefined && statements.some((s) => typeof s !== 'string');
+  if (executes) {
+    for (const statement of statements) {
+      if (typeof statement === 'string' || preparedHere.has(statement.statement.name)) continue;
+      const { name, sql } = statement.statement;
+      await tx.query(`PREPARE ${name} AS ${sql}`);
+      preparedHere.add(name);
+    }
+  }
+  const texts = statements.map((statement) => {
+    if (typeof statement === 'string') return statement;
+    return executes
+      ? executeText(statement)
+      : inlineParams(statement.statement.sql, statement.params);
+  });
+  if (executes) texts.unshift(...keptPlanSettings.map(([name, value]) => `SET ${name} = ${value}`));
+  if (executes) texts.push(...keptPlanSettings.map(([name]) => `RESET ${name}`));
+
+  const answer = (await tx.query(texts.join(';\n'))) as pg.QueryResult | pg.QueryResult[];
+  const results = Array.isArray(answer) ? answer : [answer];
+  return executes ? results.slice(keptPlanSettings.length, -keptPlanSettings.length) : results;
+}
+
+/** The settings prepared statements run under (queryStatements). */
+const keptPlanSettings = [
+  ['plan_cache_mode', 'force_generic_plan'],
+  ['enable_seqscan', 'off'],
+] as const;
+
+/** EXECUTE of a bound statement, its values inlined (on a connection that prepared it). */
+export function executeText({ statement, params }: BoundStatement): string {
+  return params.length === 0
+    ? `EXECUTE ${statement.name}`
+    : `EXECUTE ${statement.name}(${params.map(sqlLiteral).join(', ')})`;
 }

@@ -18,6 +18,7 @@ import {
   updatePatientIdentity,
   type EventInput,
   type FeedEncounterState,
+  type Statement,
   type Tx,
 } from '@medaxis/db';
 import {
@@ -100,7 +101,7 @@ export async function applyPlan(
  * caller that sends them in a round trip of its own, after its own statements, and passes
  * their results to applyPlan as `opening`: one round trip fewer per message.
  */
-export function openingStatements(plan: AdtPlan): string[] {
+export function openingStatements(plan: AdtPlan): Statement[] {
   if (plan.kind !== 'visit') return [];
   return feedContextStatements(plan.patient, plan.location, visitKey(plan.visit));
 }
