@@ -1,4 +1,4 @@
-import { bind, prepared, queryStatements, type Db, type Tx } from '@medaxis/db';
+import { bind, prepared, queryPrepared, queryStatements, type Db, type Tx } from '@medaxis/db';
 
 import { canonicalRow, chainHash, type AuditRecord } from './canonical.ts';
 import { normalizeEvent, sortedUnique, type AuditEvent, type PendingRecord } from './event.ts';
@@ -198,8 +198,36 @@ async function appendAfterHead(
 
   if (rows.length === 0) return rows;
   const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
-  await tx.query(
-    `WITH inserted AS (
+  await queryPrepared(tx, appendRows, [
+    column((row) => row.id),
+    column((row) => row.at),
+    column((row) => row.source),
+    column((row) => row.operation),
+    column((row) => row.action),
+    column((row) => row.actorKind),
+    column((row) => row.actorId),
+    // Per-row lists travel as array literals (one text each): unnest cannot take ragged
+    // two-dimensional arrays.
+    column((row) => arrayLiteral(row.roles)),
+    column((row) => row.deviceId),
+    column((row) => row.purpose),
+    column((row) => row.resourceType),
+    column((row) => row.resourceId),
+    column((row) => arrayLiteral(row.patientIds)),
+    column((row) => row.outcome),
+    column((row) => row.reason),
+    column((row) => row.requestId),
+    column((row) => row.clientAddress),
+    column((row) => row.hash),
+    id.toString(),
+    previous,
+  ]);
+  return rows;
+}
+
+const appendRows = prepared(
+  'audit_append_rows',
+  `WITH inserted AS (
      INSERT INTO audit_event (id, at, source, operation, action, actor_kind, actor_id, roles,
                               device_id, purpose, resource_type, resource_id, patient_ids,
                               outcome, reason, request_id, client_address, hash)
@@ -214,33 +242,7 @@ async function appendAfterHead(
               purpose, resource_type, resource_id, patient_ids, outcome, reason, request_id,
               client_address, hash))
      UPDATE audit_head SET last_id = $19, last_hash = $20 WHERE id = 1`,
-    [
-      column((row) => row.id),
-      column((row) => row.at),
-      column((row) => row.source),
-      column((row) => row.operation),
-      column((row) => row.action),
-      column((row) => row.actorKind),
-      column((row) => row.actorId),
-      // Per-row lists travel as array literals (one text each): unnest cannot take ragged
-      // two-dimensional arrays.
-      column((row) => arrayLiteral(row.roles)),
-      column((row) => row.deviceId),
-      column((row) => row.purpose),
-      column((row) => row.resourceType),
-      column((row) => row.resourceId),
-      column((row) => arrayLiteral(row.patientIds)),
-      column((row) => row.outcome),
-      column((row) => row.reason),
-      column((row) => row.requestId),
-      column((row) => row.clientAddress),
-      column((row) => row.hash),
-      id.toString(),
-      previous,
-    ],
-  );
-  return rows;
-}
+);
 
 /** A PostgreSQL array literal: every element double-quoted, `"` and `\` escaped. */
 function arrayLiteral(values: readonly string[]): string {

@@ -1,6 +1,6 @@
 import type { ConsentRecord } from '@medaxis/policy';
 
-import type { Queryable } from './pool.ts';
+import { prepared, queryPrepared, type Queryable } from './pool.ts';
 
 /** Who lay in a bed at an instant, with what a board may show of them once policy allows. */
 export interface BoardOccupant {
@@ -43,7 +43,7 @@ export async function loadBoardOccupants(
   );
   if (pairs.length === 0) return result;
 
-  const { rows } = await db.query<{
+  const { rows } = await queryPrepared<{
     key: string;
     bedId: number;
     patientId: string;
@@ -53,26 +53,11 @@ export async function loadBoardOccupants(
       validTo: string | null;
       recordedAt: string;
     })[];
-  }>(
-    `SELECT DISTINCT ON (q.key, q.bed_id) q.key, q.bed_id AS "bedId",
-            e.patient_id AS "patientId",
-            nullif(upper(left(i.given_name, 1)) || upper(left(i.family_name, 1)), '')
-              AS initials,
-            coalesce((
-              SELECT json_agg(json_build_object(
-                       'id', c.id::text, 'patientId', c.patient_id, 'policy', c.policy,
-                       'action', c.action, 'validFrom', c.valid_from, 'validTo', c.valid_to,
-                       'recordedBy', c.recorded_by, 'recordedAt', c.recorded_at))
-                FROM patient_consent c WHERE c.patient_id = e.patient_id), '[]') AS consent
-       FROM unnest($1::text[], $2::int[], $3::timestamptz[]) AS q(key, bed_id, at)
-       JOIN bed_stay s
-         ON s.bed_id = q.bed_id AND NOT s.cancelled
-        AND s.start_at <= q.at AND (s.end_at IS NULL OR s.end_at > q.at)
-       JOIN encounter e ON e.id = s.encounter_id
-       LEFT JOIN patient_identity i ON i.patient_id = e.patient_id
-      ORDER BY q.key, q.bed_id, s.start_at DESC`,
-    [pairs.map((pair) => pair.key), pairs.map((pair) => pair.bedId), pairs.map((pair) => pair.at)],
-  );
+  }>(db, readOccupants, [
+    pairs.map((pair) => pair.key),
+    pairs.map((pair) => pair.bedId),
+    pairs.map((pair) => pair.at),
+  ]);
   for (const row of rows) {
     result.get(row.key)!.set(row.bedId, {
       bedId: row.bedId,
@@ -88,3 +73,24 @@ export async function loadBoardOccupants(
   }
   return result;
 }
+
+const readOccupants = prepared(
+  'board_read_occupants',
+  `SELECT DISTINCT ON (q.key, q.bed_id) q.key, q.bed_id AS "bedId",
+        e.patient_id AS "patientId",
+        nullif(upper(left(i.given_name, 1)) || upper(left(i.family_name, 1)), '')
+          AS initials,
+        coalesce((
+          SELECT json_agg(json_build_object(
+                   'id', c.id::text, 'patientId', c.patient_id, 'policy', c.policy,
+                   'action', c.action, 'validFrom', c.valid_from, 'validTo', c.valid_to,
+                   'recordedBy', c.recorded_by, 'recordedAt', c.recorded_at))
+            FROM patient_consent c WHERE c.patient_id = e.patient_id), '[]') AS consent
+   FROM unnest($1::text[], $2::int[], $3::timestamptz[]) AS q(key, bed_id, at)
+   JOIN bed_stay s
+     ON s.bed_id = q.bed_id AND NOT s.cancelled
+    AND s.start_at <= q.at AND (s.end_at IS NULL OR s.end_at > q.at)
+   JOIN encounter e ON e.id = s.encounter_id
+   LEFT JOIN patient_identity i ON i.patient_id = e.patient_id
+  ORDER BY q.key, q.bed_id, s.start_at DESC`,
+);

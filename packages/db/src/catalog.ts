@@ -1,4 +1,4 @@
-import { bind, prepared, type BoundStatement, type Queryable } from './pool.ts';
+import { bind, prepared, queryPrepared, type BoundStatement, type Queryable } from './pool.ts';
 
 /** The kinds of department the database's `department_kind` enum accepts. */
 export const departmentKinds = [
@@ -173,30 +173,32 @@ export async function insertPatient(
   db: Queryable,
   patient: PatientInput,
 ): Promise<string | undefined> {
-  const { rows } = await db.query<{ id: string }>(
-    `WITH p AS (INSERT INTO patient DEFAULT VALUES RETURNING id),
-     created AS (
+  const { rows } = await queryPrepared<{ id: string }>(db, insertPatientStatement, [
+    patient.mrn,
+    patient.authority,
+    patient.familyName ?? null,
+    patient.givenName ?? null,
+    patient.birthDate ?? null,
+    patient.sex ?? null,
+  ]);
+  return rows[0]?.id;
+}
+
+const insertPatientStatement = prepared(
+  'catalog_insert_patient',
+  `WITH p AS (INSERT INTO patient DEFAULT VALUES RETURNING id),
+   created AS (
      INSERT INTO patient_identity
        (patient_id, mrn, authority, family_name, given_name, birth_date, sex)
      SELECT id, $1, $2, $3, $4, $5::date, $6 FROM p
      ON CONFLICT (authority, mrn) DO NOTHING
      RETURNING patient_id AS id),
-     identifier AS (
-       INSERT INTO patient_identifier (patient_id, system, value, type)
-       SELECT id, $2, $1, 'MR' FROM created
-       ON CONFLICT (system, value) DO NOTHING)
-     SELECT id FROM created`,
-    [
-      patient.mrn,
-      patient.authority,
-      patient.familyName ?? null,
-      patient.givenName ?? null,
-      patient.birthDate ?? null,
-      patient.sex ?? null,
-    ],
-  );
-  return rows[0]?.id;
-}
+   identifier AS (
+     INSERT INTO patient_identifier (patient_id, system, value, type)
+     SELECT id, $2, $1, 'MR' FROM created
+     ON CONFLICT (system, value) DO NOTHING)
+   SELECT id FROM created`,
+);
 
 /** A patient known only by an opaque id (walk-in, demo): no identity row. */
 export async function createAnonymousPatient(db: Queryable): Promise<string> {

@@ -12,8 +12,6 @@ import {
   type World,
 } from '@medaxis/domain';
 
-import type { QueryResult } from 'pg';
-
 import { boardBedsStatement, type BoardBedRow } from './board.ts';
 import { appendEvent, type EventInput } from './events.ts';
 import {
@@ -22,6 +20,7 @@ import {
   queryStatements,
   withTransaction,
   type Db,
+  type BoundStatement,
   type Statement,
   type Tx,
 } from './pool.ts';
@@ -167,13 +166,19 @@ export interface StagedCommand {
  * The event counter's lock, which orders ids across transactions, is then held for that one
  * round trip instead of from the first command to the commit: a transaction that applies
  * many commands (the HL7 feed's batches) does not stall every other writer meanwhile.
+ *
+ * `loaded`: the slice of the world the caller has just locked and read in this transaction
+ * with statements of its own (the HL7 feed, with its lookup: visitWorldStatements), used when
+ * it holds everything the command touches and nothing was written since; else it is loaded.
  */
 export async function stageCommand(
   tx: Tx,
   command: Command,
   context: Pick<CommandContext, 'source' | 'options'>,
+  loaded?: LoadedWorld,
 ): Promise<StagedCommand> {
-  const { world, departmentOfBed } = await loadWorld(tx, command);
+  const { world, departmentOfBed } =
+    loaded && holdsCommand(loaded, command) ? loaded : await loadWorld(tx, command);
   const changes = decide(world, command, context.options);
 
   const bedIds = touchedBeds(changes);
@@ -201,18 +206,8 @@ export async function stageCommand(
  * stays, lock the beds (the command's and those of each encounter's last two stays, which
  * cover every bed a transfer, discharge or cancel can touch), read the beds' history.
  */
-async function loadWorld(
-  tx: Tx,
-  command: Command,
-): Promise<{ world: World; departmentOfBed: Map<number, number> }> {
-  const encounterIds = [
-    ...new Set(
-      [
-        'encounterId' in command ? command.encounterId : undefined,
-        command.type === 'swap' ? command.otherEncounterId : undefined,
-      ].filter((id): id is string => id !== undefined),
-    ),
-  ].sort();
+async function loadWorld(tx: Tx, command: Command): Promise<LoadedWorld> {
+  const encounterIds = commandEncounterIds(command);
   for (const id of encounterIds) {
     if (!isUuid(id)) {
       throw new MedaxisError(ErrorCode.notFound, 'unknown_encounter', `No encounter ${id}.`);
@@ -220,30 +215,68 @@ async function loadWorld(
   }
   const commandBeds = 'bedId' in command ? [command.bedId] : [];
 
-  const [lockedEncounters, stays, lockedBeds, previous] = (await queryStatements(tx, [
+  const [lockedEncounters, stays, lockedBeds, previous] = await queryStatements(tx, [
     bind(lockEncounters, [encounterIds]),
     bind(readStays, [encounterIds]),
     bind(lockBeds, [encounterIds, commandBeds]),
     bind(readBedsPreviousStatus, [encounterIds, commandBeds]),
-  ])) as [
-    QueryResult<Omit<EncounterState, 'stays'>>,
-    QueryResult<StayState & { id: string }>,
-    QueryResult<Omit<BedState, 'history'> & { departmentId: number }>,
-    QueryResult<BedStatusInterval & { bedId: number }>,
-  ];
+  ]);
+  return assembleWorld(lockedEncounters!.rows, stays!.rows, lockedBeds!.rows, previous!.rows);
+}
 
+/** The slice of the world a command decides on, locked, with the department of each bed. */
+export interface LoadedWorld {
+  world: World;
+  departmentOfBed: Map<number, number>;
+}
+
+/** The encounters a command decides on, sorted (the order they are locked in). */
+function commandEncounterIds(command: Command): string[] {
+  const ids = [
+    'encounterId' in command ? command.encounterId : undefined,
+    command.type === 'swap' ? command.otherEncounterId : undefined,
+  ].filter((id): id is string => id !== undefined);
+  return [...new Set(ids)].sort();
+}
+
+/** Whether a loaded slice holds every encounter and bed the command names. */
+function holdsCommand({ world }: LoadedWorld, command: Command): boolean {
+  return (
+    commandEncounterIds(command).every((id) => world.encounters.has(id)) &&
+    (!('bedId' in command) || world.beds.has(command.bedId))
+  );
+}
+
+/**
+ * The world from the rows of the four loads (loadWorld's or visitWorldStatements'): the
+ * locked encounters, their stays, the locked beds with their departments, and each bed's
+ * interval before its current one.
+ */
+function assembleWorld(
+  encounterRows: readonly unknown[],
+  stayRows: readonly unknown[],
+  bedRows: readonly unknown[],
+  previousRows: readonly unknown[],
+): LoadedWorld {
+  const stays = stayRows as (StayState & { id: string; encounterId: string })[];
+  const previous = previousRows as (BedStatusInterval & { bedId: number })[];
   const encounters = new Map<string, EncounterState>();
-  for (const row of lockedEncounters.rows) {
+  for (const row of encounterRows as Omit<EncounterState, 'stays'>[]) {
     encounters.set(row.id, {
-      ...row,
-      stays: stays.rows.filter((stay) => stay.encounterId === row.id),
+      id: row.id,
+      status: row.status,
+      admittedAt: row.admittedAt,
+      dischargedAt: row.dischargedAt,
+      stays: stays.filter((stay) => stay.encounterId === row.id),
     });
   }
   const beds = new Map<number, BedState>();
   const departmentOfBed = new Map<number, number>();
-  for (const { departmentId, ...row } of lockedBeds.rows) {
+  for (const { departmentId, ...row } of bedRows as (Omit<BedState, 'history'> & {
+    departmentId: number;
+  })[]) {
     departmentOfBed.set(row.id, departmentId);
-    const before = previous.rows.find((interval) => interval.bedId === row.id);
+    const before = previous.find((interval) => interval.bedId === row.id);
     beds.set(row.id, {
       ...row,
       history: before
@@ -259,6 +292,34 @@ async function loadWorld(
     });
   }
   return { world: { beds, encounters }, departmentOfBed };
+}
+
+/**
+ * loadWorld's loads for a feed's visit, by the sender's visit number instead of an encounter
+ * id, to send in the round trip that looks the visit up (packages/db hl7.ts): the visit's
+ * stays, then its beds and the bed `bedCode` names locked (as loadWorld, in id order) and
+ * their previous intervals. Send them after the statement that locks the visit; read the
+ * answers, with the visit's row, with readVisitWorld.
+ */
+export function visitWorldStatements(
+  visit: { sourceSystem: string; sourceRef: string },
+  bedCode: string | null,
+): BoundStatement[] {
+  const params = [visit.sourceSystem, visit.sourceRef, bedCode];
+  return [
+    bind(readVisitStays, params.slice(0, 2)),
+    bind(lockVisitBeds, params),
+    bind(readVisitBedsPreviousStatus, params),
+  ];
+}
+
+/** The world from the visit's row (status, admittedAt, dischargedAt) and visitWorldStatements'. */
+export function readVisitWorld(
+  visitRows: readonly unknown[],
+  results: readonly { rows: unknown[] }[],
+): LoadedWorld {
+  const [stays, beds, previous] = results;
+  return assembleWorld(visitRows, stays?.rows ?? [], beds?.rows ?? [], previous?.rows ?? []);
 }
 
 /**
@@ -298,14 +359,54 @@ const lockBeds = prepared(
     WHERE b.id = ANY${touchedBedIds} ORDER BY b.id FOR UPDATE OF b`,
 );
 
-/** The interval before each bed's current one: all a cancel needs to restore. */
+/**
+ * The interval before each bed's current one (the latest closed one): all a cancel needs to
+ * restore. Read per bed from the newest back, two intervals or so whatever the bed's history.
+ */
+function previousStatusOf(bedIds: string) {
+  return `SELECT h.bed_id AS "bedId", h.status::text AS status, h.start_at AS since, h.reason,
+                 h.encounter_id AS "encounterId"
+            FROM unnest(${bedIds}) AS t(bed_id)
+           CROSS JOIN LATERAL (
+             SELECT * FROM bed_status_history h
+              WHERE h.bed_id = t.bed_id AND h.end_at IS NOT NULL
+              ORDER BY h.start_at DESC, h.id DESC LIMIT 1) h`;
+}
+
 const readBedsPreviousStatus = prepared(
   'command_read_beds_previous_status',
-  `SELECT DISTINCT ON (bed_id) bed_id AS "bedId", status::text AS status,
-          start_at AS since, reason, encounter_id AS "encounterId"
-     FROM bed_status_history
-    WHERE bed_id = ANY${touchedBedIds} AND end_at IS NOT NULL
-    ORDER BY bed_id, start_at DESC, id DESC`,
+  previousStatusOf(touchedBedIds),
+);
+
+/** The encounter a sender's visit number names: $1 the sending system, $2 the number. */
+const visitEncounter = `(SELECT id FROM encounter WHERE source_system = $1 AND source_ref = $2)`;
+
+/** touchedBedIds for a visit: the bed PV1-3 names ($3, a code) and the visit's last two. */
+const touchedVisitBedIds = `(ARRAY(SELECT id FROM bed WHERE code = $3 UNION
+    (SELECT bed_id FROM bed_stay WHERE encounter_id = ${visitEncounter} AND NOT cancelled
+      ORDER BY start_at DESC, bed_stay.id DESC LIMIT 2)))`;
+
+const readVisitStays = prepared(
+  'command_read_visit_stays',
+  `SELECT id::text AS id, encounter_id AS "encounterId", bed_id AS "bedId",
+          start_at AS "startAt", end_at AS "endAt", end_reason AS "endReason"
+     FROM bed_stay
+    WHERE encounter_id = ${visitEncounter} AND NOT cancelled
+    ORDER BY start_at, bed_stay.id`,
+);
+
+const lockVisitBeds = prepared(
+  'command_lock_visit_beds',
+  `SELECT b.id, b.status::text AS status, b.status_since AS since,
+          b.status_reason AS reason, b.encounter_id AS "encounterId", b.isolation,
+          r.department_id AS "departmentId"
+     FROM bed b JOIN room r ON r.id = b.room_id
+    WHERE b.id = ANY${touchedVisitBedIds} ORDER BY b.id FOR UPDATE OF b`,
+);
+
+const readVisitBedsPreviousStatus = prepared(
+  'command_read_visit_beds_previous_status',
+  previousStatusOf(touchedVisitBedIds),
 );
 
 // ---- write -----------------------------------------------------------------------------------

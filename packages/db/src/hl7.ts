@@ -1,8 +1,11 @@
 import { ensureEncounterStatement, type EncounterInput } from './catalog.ts';
+import { readVisitWorld, visitWorldStatements } from './commands.ts';
 import { resolvePatientIdentifier } from './patient-records.ts';
 import {
   bind,
+  inlineParams,
   prepared,
+  queryPrepared,
   queryStatements,
   type BoundStatement,
   type Queryable,
@@ -37,21 +40,23 @@ export interface Hl7RawInput {
  */
 export async function insertHl7Raw(db: Queryable, messages: readonly Hl7RawInput[]) {
   if (messages.length === 0) return [];
-  const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO hl7_message (raw, peer, payload_hash, batch_id, batch_index)
-     SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::bigint[], $5::int[])
-     RETURNING id::text AS id`,
-    [
-      messages.map((message) => message.raw),
-      messages.map((message) => clean(message.peer)),
-      messages.map((message) => message.payloadHash),
-      messages.map((message) => message.batchId ?? null),
-      messages.map((message) => message.batchIndex ?? null),
-    ],
-  );
+  const { rows } = await queryPrepared<{ id: string }>(db, insertRaw, [
+    messages.map((message) => message.raw),
+    messages.map((message) => clean(message.peer)),
+    messages.map((message) => message.payloadHash),
+    messages.map((message) => message.batchId ?? null),
+    messages.map((message) => message.batchIndex ?? null),
+  ]);
   // INSERT ... SELECT FROM unnest keeps the order of the arrays, and so do the ids.
   return rows.map((row) => row.id);
 }
+
+const insertRaw = prepared(
+  'hl7_insert_raw',
+  `INSERT INTO hl7_message (raw, peer, payload_hash, batch_id, batch_index)
+   SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::bigint[], $5::int[])
+   RETURNING id::text AS id`,
+);
 
 /** What processing found out about a message; every field but status is optional. */
 export interface Hl7Outcome {
@@ -172,8 +177,8 @@ const recordOutcomes = prepared(
  * sees only what committed before it began, and the copy may commit while the first waits
  * for the hash lock. Read the answers with `readHl7Claim`.
  */
-export function claimHl7MessageStatements(id: string, payloadHash: string): BoundStatement[] {
-  return [bind(lockMessage, [id, payloadHash]), bind(findAppliedCopy, [id, payloadHash])];
+export function claimHl7MessageStatements(id: string, payloadHash: string): Statement[] {
+  return [bind(lockMessage, [id, payloadHash]), inlineParams(findAppliedCopy, [id, payloadHash])];
 }
 
 const lockMessage = prepared(
@@ -182,12 +187,14 @@ const lockMessage = prepared(
      FROM hl7_message WHERE id = $1::bigint FOR UPDATE`,
 );
 
-const findAppliedCopy = prepared(
-  'hl7_find_applied_copy',
-  `SELECT id::text AS id FROM hl7_message
-    WHERE payload_hash = $2 AND status = 'applied' AND id <> $1::bigint
-    ORDER BY hl7_message.id LIMIT 1`,
-);
+// Planned on every call, not prepared: without statistics, (status, id) and the partial index
+// hl7_message_applied_copy_idx cost the same on a small log, and a plan kept from a server's
+// first messages that walks (status, id) reads every applied message for each new one (seen
+// in bench:hl7: 100 pages a call). Planned per call, the choice follows the log's size.
+const findAppliedCopy = `
+  SELECT id::text AS id FROM hl7_message
+   WHERE payload_hash = $2 AND status = 'applied' AND id <> $1::bigint
+   ORDER BY hl7_message.id LIMIT 1`;
 
 /** The message's status when it was locked, and the applied message it repeats, if any. */
 export function readHl7Claim(results: readonly { rows: unknown[] }[]) {
@@ -353,27 +360,29 @@ export async function updatePatientIdentity(
   patientId: string,
   fields: IdentityFields,
 ) {
-  await db.query(
-    // The first of the patient's names (patient-records.ts) is the one family/given hold:
-    // it changes with them, so FHIR and the record never show a name the feed replaced.
-    `UPDATE patient_identity
-        SET family_name = coalesce($2, family_name), given_name = coalesce($3, given_name),
-            birth_date = coalesce($4::date, birth_date), sex = coalesce($5, sex),
-            names = CASE WHEN jsonb_typeof(names) <> 'array' OR jsonb_array_length(names) = 0
-                           OR ($2::text IS NULL AND $3::text IS NULL) THEN names
-                         ELSE jsonb_set(names, '{0}', (names->0) || jsonb_strip_nulls(
-                           jsonb_build_object('family', $2::text,
-                             'given', to_jsonb(string_to_array($3::text, ' '))))) END
-      WHERE patient_id = $1`,
-    [
-      patientId,
-      clean(fields.familyName),
-      clean(fields.givenName),
-      fields.birthDate,
-      clean(fields.sex),
-    ],
-  );
+  await queryPrepared(db, updateIdentity, [
+    patientId,
+    clean(fields.familyName),
+    clean(fields.givenName),
+    fields.birthDate,
+    clean(fields.sex),
+  ]);
 }
+
+// The first of the patient's names (patient-records.ts) is the one family/given hold: it
+// changes with them, so FHIR and the record never show a name the feed replaced.
+const updateIdentity = prepared(
+  'hl7_update_patient_identity',
+  `UPDATE patient_identity
+      SET family_name = coalesce($2, family_name), given_name = coalesce($3, given_name),
+          birth_date = coalesce($4::date, birth_date), sex = coalesce($5, sex),
+          names = CASE WHEN jsonb_typeof(names) <> 'array' OR jsonb_array_length(names) = 0
+                         OR ($2::text IS NULL AND $3::text IS NULL) THEN names
+                       ELSE jsonb_set(names, '{0}', (names->0) || jsonb_strip_nulls(
+                         jsonb_build_object('family', $2::text,
+                           'given', to_jsonb(string_to_array($3::text, ' '))))) END
+    WHERE patient_id = $1`,
+);
 
 /**
  * A40: `prior` is merged into `survivor`. The prior identifier becomes an alias of the
@@ -446,21 +455,47 @@ export interface FeedEncounterState {
   bedId: number | null;
   /** The latest start or end of a (not cancelled) stay: when the visit last changed beds. */
   lastBedChangeAt: Date | null;
+  admittedAt: Date | null;
+  dischargedAt: Date | null;
 }
 
 /**
- * The two statements that lock a visit, by the sender's visit number, and read its state (the
- * second's rows). Lock first, then read the stays in a statement of its own (one round trip
- * for both): a statement reads what had committed when it began, so stays read by the locking
- * statement itself would miss what the transaction it waited for wrote, such as a transfer of
- * this visit on another connection.
+ * What a feed's lookup of a visit also locks and reads for the bed command the message may
+ * become (commands.ts visitWorldStatements), so that the command costs no load of its own:
+ * the bed PV1-3 names (its code, or null) with the visit's own.
  */
-function encounterStateStatements(visit: {
-  sourceSystem: string;
-  sourceRef: string;
-}): BoundStatement[] {
-  const params = [visit.sourceSystem, clean(visit.sourceRef)];
-  return [bind(lockFeedEncounter, params), bind(readFeedEncounter, params)];
+export interface FeedWorldRequest {
+  bedCode: string | null;
+}
+
+/**
+ * The statements that lock a visit, by the sender's visit number, and read its state (the
+ * second's rows), then, given `world`, what a bed command on it decides on. Lock first, then
+ * read the stays in a statement of its own (one round trip for all): a statement reads what
+ * had committed when it began, so stays read by the locking statement itself would miss what
+ * the transaction it waited for wrote, such as a transfer of this visit on another connection.
+ */
+function encounterStateStatements(
+  visit: { sourceSystem: string; sourceRef: string },
+  world: FeedWorldRequest | undefined,
+): BoundStatement[] {
+  const key = { sourceSystem: visit.sourceSystem, sourceRef: clean(visit.sourceRef) };
+  const params = [key.sourceSystem, key.sourceRef];
+  return [
+    bind(lockFeedEncounter, params),
+    bind(readFeedEncounter, params),
+    ...(world ? visitWorldStatements(key, world.bedCode && clean(world.bedCode)) : []),
+  ];
+}
+
+/** The answers to encounterStateStatements: the visit's state, and its world if asked for. */
+function readEncounterState(results: readonly { rows: unknown[] }[]) {
+  const [, state, ...world] = results;
+  const encounter = state?.rows[0] as FeedEncounterState | undefined;
+  return {
+    encounter,
+    world: encounter && world.length > 0 ? readVisitWorld(state!.rows, world) : undefined,
+  };
 }
 
 const lockFeedEncounter = prepared(
@@ -472,7 +507,8 @@ const readFeedEncounter = prepared(
   'hl7_read_encounter',
   `SELECT e.id, e.status::text AS status, e.class::text AS class,
           e.patient_id AS "patientId", e.department_id AS "departmentId",
-          e.expected_discharge_at AS "expectedDischargeAt",
+          e.expected_discharge_at AS "expectedDischargeAt", e.admitted_at AS "admittedAt",
+          e.discharged_at AS "dischargedAt",
           (SELECT s.bed_id FROM bed_stay s
             WHERE s.encounter_id = e.id AND NOT s.cancelled AND s.end_at IS NULL
             LIMIT 1) AS "bedId",
@@ -483,18 +519,20 @@ const readFeedEncounter = prepared(
 
 /**
  * ensureEncounter for a visit number, then the visit locked and its state read (as
- * findFeedContext does): one round trip. The visit is found by its number, as the first
- * statement may have found it created by another transaction rather than created it.
+ * findFeedContext does), with its world if asked for: one round trip. The visit is found by
+ * its number, as the first statement may have found it created by another transaction rather
+ * than created it.
  */
 export async function ensureAndLockFeedEncounter(
   tx: Tx,
   encounter: EncounterInput & { sourceSystem: string; sourceRef: string },
+  world?: FeedWorldRequest,
 ) {
-  const [, , state] = await queryStatements(tx, [
+  const [, ...state] = await queryStatements(tx, [
     ensureEncounterStatement(encounter),
-    ...encounterStateStatements(encounter),
+    ...encounterStateStatements(encounter, world),
   ]);
-  return state?.rows[0] as FeedEncounterState | undefined;
+  return readEncounterState(state);
 }
 
 /** Encounter fields a feed keeps current that no bed command governs (A06, A07, A08). */
@@ -538,16 +576,18 @@ export async function findBedByCode(db: Queryable, code: string) {
  * (as findPatientByIdentifier, A40 aliases first) and the department and bed of PV1-3,
  * undefined where unknown; and, given its visit number, the visit locked and its state,
  * undefined when no visit has that number yet. Taken before deciding which command a message
- * becomes; the command itself locks the same rows again in the same transaction.
+ * becomes. Given `world` too, what that command decides on (the visit's stays, its beds and
+ * PV1-3's, locked), so the command need not load it again.
  */
 export async function findFeedContext(
   tx: Tx,
   patient: { authority: string; mrn: string },
   location: { departmentCode: string; bedCode: string | null } | null,
   visit?: { sourceSystem: string; sourceRef: string },
+  world?: FeedWorldRequest,
 ) {
   return readFeedContext(
-    await queryStatements(tx, feedContextStatements(patient, location, visit)),
+    await queryStatements(tx, feedContextStatements(patient, location, visit, world)),
   );
 }
 
@@ -560,6 +600,7 @@ export function feedContextStatements(
   patient: { authority: string; mrn: string },
   location: { departmentCode: string; bedCode: string | null } | null,
   visit?: { sourceSystem: string; sourceRef: string },
+  world?: FeedWorldRequest,
 ): Statement[] {
   return [
     bind(findFeedPatientAndLocation, [
@@ -569,7 +610,7 @@ export function feedContextStatements(
       location?.bedCode ? clean(location.bedCode) : null,
     ]),
     // After the lookup, as before it was one: the visit is locked after the patient is read.
-    ...(visit ? encounterStateStatements(visit) : []),
+    ...(visit ? encounterStateStatements(visit, world) : []),
   ];
 }
 
@@ -594,14 +635,14 @@ const findFeedPatientAndLocation = prepared(
 
 /** The answers to feedContextStatements (as findFeedContext returns them). */
 export function readFeedContext(results: readonly { rows: unknown[] }[]) {
-  const [context, , state] = results;
+  const [context, ...visit] = results;
   const row = context?.rows[0] as
     { patientId: string | null; departmentId: number | null; bedId: number | null } | undefined;
   return {
     patientId: row?.patientId ?? undefined,
     departmentId: row?.departmentId ?? undefined,
     bedId: row?.bedId ?? undefined,
-    encounter: state?.rows[0] as FeedEncounterState | undefined,
+    ...readEncounterState(visit),
   };
 }
 

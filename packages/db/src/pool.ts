@@ -82,17 +82,19 @@ export async function withTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>): 
   }
 }
 
-export type SqlValue = string | number | boolean | Date | null | undefined | readonly SqlValue[];
+export type SqlValue =
+  string | number | boolean | Date | Buffer | null | undefined | readonly SqlValue[];
 
 /**
  * A value as an SQL literal, for statements sent as plain text (the simple query protocol,
  * which carries no parameters but takes several statements in one round trip): NULL, a
- * quoted and escaped string (pg's escapeLiteral), a timestamp, or an array literal. The
- * statement casts where the type matters, as it would a parameter.
+ * quoted and escaped string (pg's escapeLiteral), a timestamp, bytes (bytea's hex form), or
+ * an array literal. The statement casts where the type matters, as it would a parameter.
  */
 export function sqlLiteral(value: SqlValue): string {
   if (value === null || value === undefined) return 'NULL';
   if (value instanceof Date) return `${pg.escapeLiteral(value.toISOString())}::timestamptz`;
+  if (Buffer.isBuffer(value)) return `${pg.escapeLiteral(`\\x${value.toString('hex')}`)}::bytea`;
   if (Array.isArray(value)) return pg.escapeLiteral(arrayText(value));
   return pg.escapeLiteral(String(value));
 }
@@ -101,7 +103,10 @@ function arrayText(values: readonly SqlValue[]): string {
   const elements = values.map((value) => {
     if (value === null || value === undefined) return 'NULL';
     if (Array.isArray(value)) throw new Error('nested arrays are not supported');
-    const text = value instanceof Date ? value.toISOString() : String(value);
+    let text: string;
+    if (value instanceof Date) text = value.toISOString();
+    else if (Buffer.isBuffer(value)) text = `\\x${value.toString('hex')}`;
+    else text = String(value);
     return `"${text.replace(/["\\]/g, '\\$&')}"`;
   });
   return `{${elements.join(',')}}`;
@@ -162,13 +167,16 @@ export type Statement = string | BoundStatement;
  * A bound statement runs as EXECUTE on a connection that prepares, else as plain text. It is
  * prepared first, once per connection, in a round trip of its own (PREPARE outlives a rolled
  * back transaction, so what succeeded stays known), and executed on a plan made once and
- * kept, which must stay right however the tables grow. So the round trip runs under two
- * settings, the session's until they are reset at its end (a statement that fails leaves them
- * to the rollback, which undoes them): the generic plan always (left to choose, PostgreSQL
- * plans a statement with an array value, `id = ANY($1)`, anew on every call, costing the
- * generic plan for ten elements against one for the value given, though both are the same
- * index scan), and no sequential scan where an index serves (a plan made while a table was
- * small, or had no statistics yet, would otherwise scan it whole on every call for good).
+ * kept, which must stay right however the tables grow: a plan made at a server's first call,
+ * on tables still small or without statistics, would otherwise scan or hash a whole table on
+ * every call for good (seen in bench:hl7: the boards' occupant read hashed every bed stay).
+ * So the round trip runs under settings that give the plan the shape a prepared statement's
+ * must have, a lookup by key: the generic plan always (left to choose, PostgreSQL plans a
+ * statement with an array value, `id = ANY($1)`, anew on every call, costing the generic plan
+ * for ten elements against one for the value given, though both are the same index scan),
+ * index scans where an index serves, nested loops for joins. They are the session's until
+ * reset at the round trip's end; a statement that fails leaves them to the rollback, which
+ * undoes them.
  */
 export async function queryStatements(tx: Tx, statements: readonly Statement[]) {
   if (statements.length === 0) return [];
@@ -200,7 +208,29 @@ export async function queryStatements(tx: Tx, statements: readonly Statement[]) 
 const keptPlanSettings = [
   ['plan_cache_mode', 'force_generic_plan'],
   ['enable_seqscan', 'off'],
+  ['enable_hashjoin', 'off'],
+  ['enable_mergejoin', 'off'],
 ] as const;
+
+/**
+ * One prepared statement on a pool or on a connection (a pool lends one of its connections
+ * for it), with its result.
+ */
+export async function queryPrepared<Row extends pg.QueryResultRow = pg.QueryResultRow>(
+  db: Queryable,
+  statement: PreparedStatement,
+  params: readonly SqlValue[],
+): Promise<pg.QueryResult<Row>> {
+  const run = async (tx: Tx) =>
+    (await queryStatements(tx, [bind(statement, params)]))[0] as pg.QueryResult<Row>;
+  if (!(db instanceof pg.Pool)) return run(db);
+  const client = await db.connect();
+  try {
+    return await run(client);
+  } finally {
+    client.release();
+  }
+}
 
 /** EXECUTE of a bound statement, its values inlined (on a connection that prepared it). */
 export function executeText({ statement, params }: BoundStatement): string {

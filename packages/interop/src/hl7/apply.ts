@@ -18,6 +18,8 @@ import {
   updatePatientIdentity,
   type EventInput,
   type FeedEncounterState,
+  type FeedWorldRequest,
+  type LoadedWorld,
   type Statement,
   type Tx,
 } from '@medaxis/db';
@@ -103,7 +105,32 @@ export async function applyPlan(
  */
 export function openingStatements(plan: AdtPlan): Statement[] {
   if (plan.kind !== 'visit') return [];
-  return feedContextStatements(plan.patient, plan.location, visitKey(plan.visit));
+  return feedContextStatements(
+    plan.patient,
+    plan.location,
+    visitKey(plan.visit),
+    worldRequest(plan),
+  );
+}
+
+/**
+ * Actions that may become a bed command: their lookup also locks and reads what the command
+ * decides on (packages/db FeedWorldRequest), which spares the command a round trip.
+ */
+const runsCommand: ReadonlySet<VisitAction> = new Set([
+  'admit',
+  'transfer',
+  'discharge',
+  'register',
+  'to-inpatient',
+  'preadmit',
+  'cancel-admit',
+  'cancel-transfer',
+  'cancel-discharge',
+]);
+
+function worldRequest(plan: VisitPlan): FeedWorldRequest | undefined {
+  return runsCommand.has(plan.action) ? { bedCode: plan.location?.bedCode ?? null } : undefined;
 }
 
 function visitKey(visit: VisitRef) {
@@ -148,13 +175,12 @@ async function applyVisit(
   opening: readonly { rows: unknown[] }[] | undefined,
 ) {
   const { action, visit } = plan;
-  const run = (command: Command) => runCommand(tx, command, context, result);
 
   // Load: the patient, the visit, the bed (one round trip serves the patient, the new visit's
-  // department, the bed it goes to, and locks the visit).
+  // department, the bed it goes to, and locks the visit with what a command on it decides on).
   const known = opening
     ? readFeedContext(opening)
-    : await findFeedContext(tx, plan.patient, plan.location, visitKey(visit));
+    : await findFeedContext(tx, plan.patient, plan.location, visitKey(visit), worldRequest(plan));
   const patientId =
     known.patientId ??
     (createsVisit.has(action) ? await createPatient(tx, plan.patient) : undefined);
@@ -167,8 +193,16 @@ async function applyVisit(
     note(result, 'no visit number (PV1-19 or PID-18): patient recorded, no visit');
     return;
   }
-  const encounter = await resolveEncounter(tx, visit, action, patientId, known);
+  const resolved = await resolveEncounter(tx, plan, patientId, known);
+  const { encounter } = resolved;
   result.encounterIds.push(encounter.id);
+  // What the lookup loaded serves the first command only: the command writes.
+  let loaded = resolved.world;
+  const run = (command: Command) => {
+    const world = loaded;
+    loaded = undefined;
+    return runCommand(tx, command, context, result, world);
+  };
   const location = plan.location
     ? await resolveLocation(tx, plan.location, known, plan.at, {
         create: placesInBed.has(action),
@@ -249,9 +283,9 @@ async function applyVisit(
     case 'preadmit':
       if (bedId !== null && encounter.bedId === null) {
         await reserveIfFree(
-          tx,
+          run,
           { type: 'reserve', bedId, encounterId: encounter.id, at },
-          context,
+          tx,
           result,
         );
       }
@@ -382,27 +416,38 @@ async function resolvePatient(tx: Tx, patient: PatientRef): Promise<string> {
   return known ?? ensurePatient(tx, patient);
 }
 
-/** The visit findFeedContext found and locked, else created (if the action may) and locked. */
+/**
+ * The visit findFeedContext found and locked, else created (if the action may) and locked,
+ * with what a command on it decides on when the plan asked for it.
+ */
 async function resolveEncounter(
   tx: Tx,
-  visit: VisitRef,
-  action: VisitAction,
+  plan: VisitPlan,
   patientId: string | undefined,
-  known: { encounter: FeedEncounterState | undefined; departmentId: number | undefined },
-): Promise<FeedEncounterState> {
-  let state = known.encounter;
-  if (!state) {
+  known: {
+    encounter: FeedEncounterState | undefined;
+    world: LoadedWorld | undefined;
+    departmentId: number | undefined;
+  },
+): Promise<{ encounter: FeedEncounterState; world: LoadedWorld | undefined }> {
+  const { action, visit } = plan;
+  let { encounter, world } = known;
+  if (!encounter) {
     if (!createsVisit.has(action) || !patientId) throw unknownVisit();
-    state = await ensureAndLockFeedEncounter(tx, {
-      patientId,
-      class: classFor(action, visit.encounterClass) ?? 'inpatient',
-      departmentId: known.departmentId ?? null,
-      sourceSystem: visit.sourceSystem,
-      sourceRef: visit.sourceRef!,
-    });
+    ({ encounter, world } = await ensureAndLockFeedEncounter(
+      tx,
+      {
+        patientId,
+        class: classFor(action, visit.encounterClass) ?? 'inpatient',
+        departmentId: known.departmentId ?? null,
+        sourceSystem: visit.sourceSystem,
+        sourceRef: visit.sourceRef!,
+      },
+      worldRequest(plan),
+    ));
   }
-  if (!state) throw unknownVisit();
-  if (state.patientId !== patientId) {
+  if (!encounter) throw unknownVisit();
+  if (encounter.patientId !== patientId) {
     // A visit number reused for another patient: applying it would move the wrong person.
     throw new MedaxisError(
       ErrorCode.conflict,
@@ -410,7 +455,7 @@ async function resolveEncounter(
       'The visit number in PV1-19 belongs to another patient than PID-3 names.',
     );
   }
-  return state;
+  return { encounter, world };
 }
 
 /**
@@ -477,19 +522,32 @@ function classFor(action: VisitAction, fromPv1: EncounterClass | null): Encounte
 
 // ---- commands --------------------------------------------------------------------------------
 
-async function runCommand(tx: Tx, command: Command, context: ApplyContext, result: ApplyResult) {
-  const staged = await stageCommand(tx, command, {
-    source: hl7Source,
-    options: feedCommandOptions(context.now),
-  });
+async function runCommand(
+  tx: Tx,
+  command: Command,
+  context: ApplyContext,
+  result: ApplyResult,
+  loaded?: LoadedWorld,
+) {
+  const staged = await stageCommand(
+    tx,
+    command,
+    { source: hl7Source, options: feedCommandOptions(context.now) },
+    loaded,
+  );
   result.events.push(staged.event);
 }
 
 /** A05's bed is a wish: reserved when free, else noted; the pre-admission stands either way. */
-async function reserveIfFree(tx: Tx, command: Command, context: ApplyContext, result: ApplyResult) {
+async function reserveIfFree(
+  run: (command: Command) => Promise<void>,
+  command: Command,
+  tx: Tx,
+  result: ApplyResult,
+) {
   await tx.query('SAVEPOINT hl7_reserve');
   try {
-    await runCommand(tx, command, context, result);
+    await run(command);
     await tx.query('RELEASE SAVEPOINT hl7_reserve');
   } catch (error) {
     if (!isMedaxisError(error)) throw error;
