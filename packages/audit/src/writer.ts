@@ -1,4 +1,4 @@
-import { bind, prepared, queryPrepared, queryStatements, type Db, type Tx } from '@medaxis/db';
+import { bind, prepared, queryStatements, type Db, type Tx } from '@medaxis/db';
 
 import { canonicalRow, chainHash, type AuditRecord } from './canonical.ts';
 import { normalizeEvent, sortedUnique, type AuditEvent, type PendingRecord } from './event.ts';
@@ -118,7 +118,7 @@ export class AuditWriter {
     const client = await this.#db.connect();
     try {
       // BEGIN, the patients of the batch's encounters and the chain head's lock share one
-      // round trip, the rows and the head's move another: a flush is three with COMMIT.
+      // round trip; the rows, the head's move and COMMIT the other.
       const encounterIds = [...new Set(batch.flatMap((pending) => pending.encounterIds))];
       const [, head, patients] = await queryStatements(client, [
         'BEGIN',
@@ -126,8 +126,7 @@ export class AuditWriter {
         ...(encounterIds.length > 0 ? [bind(readEncounterPatients, [encounterIds])] : []),
       ]);
       const records = withEncounterPatients(batch, patients?.rows ?? []);
-      const rows = await appendAfterHead(client, head!.rows[0], records);
-      await client.query('COMMIT');
+      const rows = await appendAfterHead(client, head!.rows[0], records, ['COMMIT']);
       this.flushes++;
       this.#mirror?.rows(rows);
       return rows.map((row) => ({ id: row.id, hash: row.hash }));
@@ -180,11 +179,15 @@ const lockHeadStatement = `
 
 const lockHead = prepared('audit_lock_head', lockHeadStatement);
 
-/** appendRecords once the head is locked and read; the rows and the head's move: one trip. */
+/**
+ * appendRecords once the head is locked and read: the rows and the head's move, with `then`
+ * (the caller's COMMIT) in the same round trip.
+ */
 async function appendAfterHead(
   tx: Tx,
   headRow: unknown,
   records: readonly Omit<AuditRecord, 'id'>[],
+  then: readonly string[] = [],
 ): Promise<(AuditRecord & { hash: Buffer })[]> {
   const head = headRow as { lastId: string; lastHash: Buffer };
   let id = BigInt(head.lastId);
@@ -196,9 +199,12 @@ async function appendAfterHead(
     return { ...row, hash: previous };
   });
 
-  if (rows.length === 0) return rows;
+  if (rows.length === 0) {
+    await queryStatements(tx, then);
+    return rows;
+  }
   const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
-  await queryPrepared(tx, appendRows, [
+  const append = bind(appendRows, [
     column((row) => row.id),
     column((row) => row.at),
     column((row) => row.source),
@@ -222,6 +228,7 @@ async function appendAfterHead(
     id.toString(),
     previous,
   ]);
+  await queryStatements(tx, [append, ...then]);
   return rows;
 }
 
