@@ -283,9 +283,9 @@ async function applyVisit(
     case 'preadmit':
       if (bedId !== null && encounter.bedId === null) {
         await reserveIfFree(
-          run,
-          { type: 'reserve', bedId, encounterId: encounter.id, at },
           tx,
+          { type: 'reserve', bedId, encounterId: encounter.id, at },
+          run,
           result,
         );
       }
@@ -540,9 +540,9 @@ async function runCommand(
 
 /** A05's bed is a wish: reserved when free, else noted; the pre-admission stands either way. */
 async function reserveIfFree(
-  run: (command: Command) => Promise<void>,
-  command: Command,
   tx: Tx,
+  command: Command,
+  run: (command: Command) => Promise<void>,
   result: ApplyResult,
 ) {
   await tx.query('SAVEPOINT hl7_reserve');
