@@ -13,11 +13,15 @@ import { repoRoot } from '@medaxis/db/testing';
 import { loadPolicyConfig } from '@medaxis/policy';
 import { buildServer, createLogger, startMllpListener } from '@medaxis/server';
 
-const [databaseUrl] = process.argv.slice(2);
+const [databaseUrl, ...flags] = process.argv.slice(2);
 if (!databaseUrl || !process.send) throw new Error('run by bench/hl7-throughput.ts');
 
 const log = createLogger('warn', process.stderr);
-const db = createDb(databaseUrl, { max: 20 });
+// As the server runs it, or as DATABASE_PREPARED_STATEMENTS=off does (--plain-statements).
+const db = createDb(databaseUrl, {
+  max: 20,
+  preparedStatements: !flags.includes('--plain-statements'),
+});
 // Round trips on the pool (one per query call, a multi-statement text counting one): the
 // figure the HL7 pipeline's cost follows on this machine, and one the machine's load does not
 // change. The hub's LISTEN connection is not in the pool.

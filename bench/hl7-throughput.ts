@@ -12,7 +12,8 @@
  * holds at most `backlog` unanswered messages, further sends are skipped and counted, and the
  * phase reports what was acknowledged within it and the backlog left at its end.
  * `--profile file` writes a CPU profile of the product server over both phases (it slows the
- * server, so not for figures).
+ * server, so not for figures). `--plain-statements` runs the server as
+ * DATABASE_PREPARED_STATEMENTS=off does (behind a transaction-mode pooler).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -44,6 +45,7 @@ const { values: args } = parseArgs({
     slots: { type: 'string', default: '8' },
     backlog: { type: 'string', default: '64' },
     profile: { type: 'string' },
+    'plain-statements': { type: 'boolean', default: false },
   },
 });
 const connections = Number(args.connections);
@@ -353,6 +355,7 @@ interface RunResult {
 async function run(kind: 'floor' | 'product', databaseUrl: string, db: Db): Promise<RunResult> {
   const { child, ready } = await startChild(kind === 'floor' ? 'hl7-floor.ts' : 'hl7-server.ts', [
     databaseUrl,
+    ...(args['plain-statements'] ? ['--plain-statements'] : []),
   ]);
   const firstEvent = await lastEventId(db);
   let boards: ChildProcess | undefined;
