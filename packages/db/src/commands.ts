@@ -341,23 +341,27 @@ const lockEncounters = prepared(
      FROM encounter WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
 );
 
-const readStays = prepared(
-  'command_read_stays',
-  `SELECT id::text AS id, encounter_id AS "encounterId", bed_id AS "bedId",
-          start_at AS "startAt", end_at AS "endAt", end_reason AS "endReason"
-     FROM bed_stay
-    WHERE encounter_id = ANY($1::uuid[]) AND NOT cancelled
-    ORDER BY start_at, bed_stay.id`,
-);
+/** The stays (not cancelled) of the encounters `encounters` (an SQL expression) names. */
+function staysOf(encounters: string) {
+  return `SELECT id::text AS id, encounter_id AS "encounterId", bed_id AS "bedId",
+                 start_at AS "startAt", end_at AS "endAt", end_reason AS "endReason"
+            FROM bed_stay
+           WHERE encounter_id = ANY(${encounters}) AND NOT cancelled
+           ORDER BY start_at, bed_stay.id`;
+}
 
-const lockBeds = prepared(
-  'command_lock_beds',
-  `SELECT b.id, b.status::text AS status, b.status_since AS since,
-          b.status_reason AS reason, b.encounter_id AS "encounterId", b.isolation,
-          r.department_id AS "departmentId"
-     FROM bed b JOIN room r ON r.id = b.room_id
-    WHERE b.id = ANY${touchedBedIds} ORDER BY b.id FOR UPDATE OF b`,
-);
+const readStays = prepared('command_read_stays', staysOf('$1::uuid[]'));
+
+/** The beds `bedIds` (an SQL array) names, locked in id order, with their departments. */
+function lockBedsOf(bedIds: string) {
+  return `SELECT b.id, b.status::text AS status, b.status_since AS since,
+                 b.status_reason AS reason, b.encounter_id AS "encounterId", b.isolation,
+                 r.department_id AS "departmentId"
+            FROM bed b JOIN room r ON r.id = b.room_id
+           WHERE b.id = ANY${bedIds} ORDER BY b.id FOR UPDATE OF b`;
+}
+
+const lockBeds = prepared('command_lock_beds', lockBedsOf(touchedBedIds));
 
 /**
  * The interval before each bed's current one (the latest closed one): all a cancel needs to
@@ -386,23 +390,9 @@ const touchedVisitBedIds = `(ARRAY(SELECT id FROM bed WHERE code = $3 UNION
     (SELECT bed_id FROM bed_stay WHERE encounter_id = ${visitEncounter} AND NOT cancelled
       ORDER BY start_at DESC, bed_stay.id DESC LIMIT 2)))`;
 
-const readVisitStays = prepared(
-  'command_read_visit_stays',
-  `SELECT id::text AS id, encounter_id AS "encounterId", bed_id AS "bedId",
-          start_at AS "startAt", end_at AS "endAt", end_reason AS "endReason"
-     FROM bed_stay
-    WHERE encounter_id = ${visitEncounter} AND NOT cancelled
-    ORDER BY start_at, bed_stay.id`,
-);
+const readVisitStays = prepared('command_read_visit_stays', staysOf(`ARRAY${visitEncounter}`));
 
-const lockVisitBeds = prepared(
-  'command_lock_visit_beds',
-  `SELECT b.id, b.status::text AS status, b.status_since AS since,
-          b.status_reason AS reason, b.encounter_id AS "encounterId", b.isolation,
-          r.department_id AS "departmentId"
-     FROM bed b JOIN room r ON r.id = b.room_id
-    WHERE b.id = ANY${touchedVisitBedIds} ORDER BY b.id FOR UPDATE OF b`,
-);
+const lockVisitBeds = prepared('command_lock_visit_beds', lockBedsOf(touchedVisitBedIds));
 
 const readVisitBedsPreviousStatus = prepared(
   'command_read_visit_beds_previous_status',

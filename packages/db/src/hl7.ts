@@ -1,6 +1,6 @@
 import { ensureEncounterStatement, type EncounterInput } from './catalog.ts';
 import { readVisitWorld, visitWorldStatements } from './commands.ts';
-import { resolvePatientIdentifier } from './patient-records.ts';
+import { patientByIdentifier, resolvePatientIdentifier } from './patient-records.ts';
 import {
   bind,
   inlineParams,
@@ -614,21 +614,10 @@ export function feedContextStatements(
   ];
 }
 
-/**
- * The patient as resolvePatientIdentifier finds it (A40 aliases, any identifier, merged
- * patients' survivors), in the same statement as the location.
- */
+/** The patient as resolvePatientIdentifier finds it, with the location, in one statement. */
 const findFeedPatientAndLocation = prepared(
   'hl7_find_patient_and_location',
-  `SELECT coalesce(
-            (SELECT patient_id FROM hl7_patient_alias WHERE authority = $1 AND mrn = $2),
-            (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identifier pi
-               JOIN patient p ON p.id = pi.patient_id
-              WHERE pi.system = $1 AND pi.value = $2),
-            (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identity i
-               JOIN patient p ON p.id = i.patient_id
-              WHERE i.authority = $1 AND i.mrn = $2))
-            AS "patientId",
+  `SELECT ${patientByIdentifier} AS "patientId",
           (SELECT id FROM department WHERE code = $3) AS "departmentId",
           (SELECT id FROM bed WHERE code = $4) AS "bedId"`,
 );

@@ -89,19 +89,25 @@ export async function resolvePatientIdentifier(
   system: string,
   value: string,
 ): Promise<string | undefined> {
-  const { rows } = await db.query<{ id: string | null }>(
-    `SELECT coalesce(
-       (SELECT patient_id FROM hl7_patient_alias WHERE authority = $1 AND mrn = $2),
-       (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identifier pi
-          JOIN patient p ON p.id = pi.patient_id
-         WHERE pi.system = $1 AND pi.value = $2),
-       (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identity i
-          JOIN patient p ON p.id = i.patient_id
-         WHERE i.authority = $1 AND i.mrn = $2)) AS id`,
-    [system, value],
-  );
+  const { rows } = await db.query<{ id: string | null }>(`SELECT ${patientByIdentifier} AS id`, [
+    system,
+    value,
+  ]);
   return rows[0]?.id ?? undefined;
 }
+
+/**
+ * resolvePatientIdentifier as an SQL expression, the identifier's system in $1 and its value
+ * in $2 (the HL7 feed's lookup reads it with the location in one statement).
+ */
+export const patientByIdentifier = `coalesce(
+  (SELECT patient_id FROM hl7_patient_alias WHERE authority = $1 AND mrn = $2),
+  (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identifier pi
+     JOIN patient p ON p.id = pi.patient_id
+    WHERE pi.system = $1 AND pi.value = $2),
+  (SELECT coalesce(p.merged_into_id, p.id) FROM patient_identity i
+     JOIN patient p ON p.id = i.patient_id
+    WHERE i.authority = $1 AND i.mrn = $2))`;
 
 /**
  * Creates or replaces a patient's demographics, as a source that is authoritative for them
