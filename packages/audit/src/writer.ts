@@ -1,4 +1,4 @@
-import { bind, prepared, queryStatements, type Db, type Tx } from '@medaxis/db';
+import { bind, prepared, queryPrepared, queryStatements, type Db, type Tx } from '@medaxis/db';
 
 import { canonicalRow, chainHash, type AuditRecord } from './canonical.ts';
 import { normalizeEvent, sortedUnique, type AuditEvent, type PendingRecord } from './event.ts';
@@ -169,15 +169,15 @@ export async function appendRecords(
   tx: Tx,
   records: readonly Omit<AuditRecord, 'id'>[],
 ): Promise<(AuditRecord & { hash: Buffer })[]> {
-  const head = await tx.query(lockHeadStatement);
+  const head = await queryPrepared(tx, lockHead, []);
   return appendAfterHead(tx, head.rows[0], records);
 }
 
-const lockHeadStatement = `
-  SELECT last_id::text AS "lastId", last_hash AS "lastHash"
-    FROM audit_head WHERE id = 1 FOR UPDATE`;
-
-const lockHead = prepared('audit_lock_head', lockHeadStatement);
+const lockHead = prepared(
+  'audit_lock_head',
+  `SELECT last_id::text AS "lastId", last_hash AS "lastHash"
+     FROM audit_head WHERE id = 1 FOR UPDATE`,
+);
 
 /**
  * appendRecords once the head is locked and read: the rows and the head's move, with `then`

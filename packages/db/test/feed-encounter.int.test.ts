@@ -109,7 +109,7 @@ describe("the world the feed's lookup loads for a bed command", () => {
     }
   }
 
-  it('holds the visit as a transfer it waited for left it, and serves the command alone', async () => {
+  it('holds the visit as a transfer it waited for left it, and serves the command', async () => {
     const patientId = await createAnonymousPatient(test.db);
     const encounterId = await ensureEncounter(test.db, {
       patientId,

@@ -63,7 +63,7 @@ describe('prepared statements', () => {
       )
       .then(({ rows }) => rows[0]!);
 
-  it('are prepared once per connection and run on their generic plan, with plain text around', async () => {
+  it('are prepared once per connection and run on a generic plan, among plain text', async () => {
     await onOneConnection(test.db, async (tx) => {
       for (let call = 0; call < 7; call++) {
         const [before, found, after] = await queryStatements(tx, [
@@ -86,7 +86,7 @@ describe('prepared statements', () => {
     });
   });
 
-  it('leave no setting behind when a statement fails, once the transaction is rolled back', async () => {
+  it('leave no setting behind when a statement fails and is rolled back', async () => {
     await onOneConnection(test.db, async (tx) => {
       await tx.query('BEGIN');
       await tx.query('SAVEPOINT probe');
